@@ -1,0 +1,20 @@
+// The ordered list of schema migrations the runner (db/migrate.ts) applies. Add new
+// files here in steps of 10; never edit or reorder a released entry (docs/db.md).
+import type { Db } from "../sql.ts";
+import initial from "./0010-initial.ts";
+import messageSearch from "./0020-message-search.ts";
+
+/** One schema step: run inside the runner's transaction, with foreign keys off. */
+export interface Migration {
+  /** Schema version after this step (multiple of 10). */
+  version: number;
+  /** Short name, as in the file name. */
+  name: string;
+  /** Applies the step to a writable handle. */
+  up: (db: Db) => void;
+}
+
+export const migrations: readonly Migration[] = [
+  { version: 10, name: "initial", up: initial },
+  { version: 20, name: "message-search", up: messageSearch },
+];
