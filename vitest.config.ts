@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          testTimeout: 30_000,
           environment: "node",
           globals: true,
           globalSetup: [],
@@ -33,7 +34,17 @@ export default defineConfig({
           globalSetup: ["test/setup/fixtures.ts"],
         },
       },
-      { test: { name: "api", include: ["test/api/**/*.test.ts"], environment: "node", globals: true, testTimeout: 30_000 } },
+      {
+        test: {
+          name: "api",
+          include: ["test/api/**/*.test.ts"],
+          environment: "node",
+          globals: true,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          globalSetup: ["test/setup/fixtures.ts"],
+        },
+      },
       {
         test: {
           name: "e2e",
@@ -43,7 +54,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          globalSetup: ["test/setup/renderer.ts"],
+          globalSetup: ["test/setup/fixtures.ts", "test/setup/renderer.ts"],
         },
       },
     ],
