@@ -1,13 +1,20 @@
-// `lathe serve`'s composition root: resolves the data folder, builds the domain handlers
-// over the store and the engine, and serves them to every authenticated WebSocket.
+// `lathe serve`'s composition root: resolves the data folder, opens the store, starts
+// the engine client (host as a child process), composes the domain handlers and serves
+// them to every authenticated WebSocket.
 import { mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { contract, serveApi, type HandlersOf, type LatheContract, type SystemInfo } from "../core/api/index.ts";
+import { contract, serveApi, type SystemInfo } from "../core/api/index.ts";
 import { resolveDataPaths } from "../core/paths.ts";
-import { systemHandlers } from "../core/services/system.ts";
+import { createLatheServices } from "../core/services/handlers.ts";
+import { openStore, type SqliteStore } from "../db/index.ts";
+import { nodeFiles } from "../db/files.ts";
+import { sqliteCritiqueStore } from "../db/critique.ts";
+import { sqliteEvaluationStore } from "../db/evaluation.ts";
+import { EngineClient } from "../engine/client/EngineClient.ts";
 import { startHttpServer, type RunningHttpServer } from "./http.ts";
+import { openAiRoutes } from "./openai.ts";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -25,15 +32,21 @@ export interface StartLatheOptions {
   staticDir?: string | null;
   /** Fixed token (tests); random per launch otherwise. */
   token?: string;
+  /** CPU threads for llama.cpp. Default: LATHE_THREADS, else the physical cores. */
+  threads?: number;
 }
 
 export interface RunningLathe {
   http: RunningHttpServer;
+  /** The engine client (tests kill its host to check crash recovery). */
+  engine: EngineClient;
+  /** The history store. */
+  store: SqliteStore;
   info(): SystemInfo;
   close(): Promise<void>;
 }
 
-function packageVersion(pkgJson: string): string {
+export function packageVersion(pkgJson: string): string {
   try {
     return (JSON.parse(readFileSync(pkgJson, "utf8")) as { version?: string }).version ?? "unknown";
   } catch {
@@ -50,49 +63,60 @@ export async function startLathe(options: StartLatheOptions = {}): Promise<Runni
   });
   for (const dir of [paths.home, paths.models, paths.adapters]) mkdirSync(dir, { recursive: true });
 
-  const appVersion = packageVersion(join(repoRoot, "package.json"));
-  const nodeLlamaCppVersion = packageVersion(join(repoRoot, "node_modules", "node-llama-cpp", "package.json"));
-  const info = (): SystemInfo => ({
-    appVersion,
+  const store = openStore({ path: paths.database });
+  const envThreads = Number(process.env.LATHE_THREADS);
+  const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : null);
+  const engine = new EngineClient({ host: { threads } });
+  const services = await createLatheServices({
+    stores: store,
+    engine,
+    files: nodeFiles,
+    paths,
+    appVersion: packageVersion(join(repoRoot, "package.json")),
     shell: "browser",
     platform: `${process.platform}-${process.arch}`,
-    engine: {
-      nodeLlamaCppVersion,
-      llamaCppRelease: null,
-      backend: null,
-      backendReason: "the engine starts when a model is first loaded",
-      devices: [],
-      threads: 0,
-    },
-    paths,
-    domains: Object.keys(handlers),
+    nodeLlamaCppVersion: packageVersion(join(repoRoot, "node_modules", "node-llama-cpp", "package.json")),
+    threads,
+    critique: sqliteCritiqueStore(store.db, store.path),
+    evaluation: sqliteEvaluationStore(store.db, store.path),
   });
-  const handlers: Partial<HandlersOf<LatheContract>> = {
-    system: systemHandlers({ info }),
-  };
 
   const servers = new Set<{ dispose(): void }>();
-  const http = await startHttpServer({
-    host: options.host ?? "127.0.0.1",
-    port: options.port ?? 0,
-    allowRemote: options.allowRemote ?? false,
-    staticDir: options.staticDir === undefined ? join(repoRoot, "out", "renderer") : options.staticDir,
-    ...(options.token ? { token: options.token } : {}),
-    onConnection(channel) {
-      const s = serveApi(contract, handlers, channel);
-      servers.add(s);
-      channel.onClose(() => {
-        s.dispose();
-        servers.delete(s);
-      });
-    },
-  });
+  let http: RunningHttpServer;
+  try {
+    http = await startHttpServer({
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 0,
+      allowRemote: options.allowRemote ?? false,
+      staticDir: options.staticDir === undefined ? join(repoRoot, "out", "renderer") : options.staticDir,
+      ...(options.token ? { token: options.token } : {}),
+      onRequest: openAiRoutes({ models: store.models, adapters: store.adapters, sessions: services.sessions, engine }),
+      onConnection(channel) {
+        const s = serveApi(contract, services.handlers, channel);
+        servers.add(s);
+        channel.onClose(() => {
+          s.dispose();
+          servers.delete(s);
+        });
+      },
+    });
+  } catch (err) {
+    services.dispose();
+    await engine.dispose();
+    store.close();
+    throw err;
+  }
   return {
     http,
-    info,
+    engine,
+    store,
+    info: services.info,
     async close() {
       for (const s of servers) s.dispose();
       await http.close();
+      services.dispose();
+      await engine.dispose();
+      store.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot, startLathe } from "./app.ts";
+import { evalMain } from "./evalCli.ts";
 
 const usage = `Usage: lathe serve [--port N] [--host H] [--data DIR] [--allow-remote]
 
@@ -14,6 +15,7 @@ const usage = `Usage: lathe serve [--port N] [--host H] [--data DIR] [--allow-re
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "eval") return evalMain(rest);
   if (command !== "serve") {
     console.error(command && command !== "--help" ? `Unknown command "${command}".\n${usage}` : usage);
     return command === "--help" ? 0 : 2;

@@ -26,6 +26,11 @@ export interface HttpServerOptions {
   maxMessageBytes?: number;
   /** Called for every authenticated API connection. */
   onConnection(channel: Channel): void;
+  /**
+   * Other HTTP routes (the OpenAI-compatible /v1 API). Called after the Host check with
+   * the token for Bearer checks; resolves true when it answered the request.
+   */
+  onRequest?(req: IncomingMessage, res: ServerResponse, auth: { token: string; originOk: boolean }): Promise<boolean>;
 }
 
 export interface RunningHttpServer {
@@ -57,7 +62,7 @@ export const contentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
   "font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-function sameToken(given: string, expected: string): boolean {
+export function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
@@ -122,9 +127,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.writeHead(421, { "Content-Type": "text/plain" }).end("Misdirected request: unknown Host");
       return;
     }
-    serveStatic(req, res).catch((err: unknown) => {
-      res.writeHead(500).end(String(err));
-    });
+    const handled = options.onRequest ? options.onRequest(req, res, { token, originOk: originOk(req) }) : Promise.resolve(false);
+    handled
+      .then((done) => (done ? undefined : serveStatic(req, res)))
+      .catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
+        res.end(String(err));
+      });
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 16 * 1024 * 1024 });

@@ -1,8 +1,28 @@
 // Every API domain in one place. Shells serve `contract` with one handler object per
-// domain (core/services/handlers.ts composes them); the renderer's client is typed from it.
+// domain (server/app.ts, electron/services.ts); the renderer's client is typed from it.
 import { systemApi } from "./system.ts";
+import { historyApi } from "./history.ts";
+import { chatApi } from "./chat.ts";
+import { modelsApi } from "./models.ts";
+import { engineApi } from "./engine.ts";
+import { presetsApi } from "./presets.ts";
+import { samplingApi } from "./sampling.ts";
+import { adaptersApi } from "./adapters.ts";
+import { critiqueApi } from "./critique.ts";
+import { feedbackApi } from "./feedback.ts";
+import { evaluationApi } from "./evaluation.ts";
 
 export const contract = {
   system: systemApi,
+  engine: engineApi,
+  models: modelsApi,
+  history: historyApi,
+  chat: chatApi,
+  presets: presetsApi,
+  sampling: samplingApi,
+  adapters: adaptersApi,
+  critique: critiqueApi,
+  feedback: feedbackApi,
+  evaluation: evaluationApi,
 };
 export type LatheContract = typeof contract;

@@ -3,6 +3,8 @@
 import type { Db } from "../sql.ts";
 import initial from "./0010-initial.ts";
 import messageSearch from "./0020-message-search.ts";
+import critique from "./0030-critique.ts";
+import evaluation from "./0040-evaluation.ts";
 
 /** One schema step: run inside the runner's transaction, with foreign keys off. */
 export interface Migration {
@@ -17,4 +19,6 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 10, name: "initial", up: initial },
   { version: 20, name: "message-search", up: messageSearch },
+  { version: 30, name: "critique", up: critique },
+  { version: 40, name: "evaluation", up: evaluation },
 ];

@@ -23,17 +23,17 @@ const tables = [
 ];
 
 describe("migration runner", () => {
-  it("knows versions 10 and 20, in steps of 10", () => {
-    expect(migrations.map((m) => m.version)).toEqual([10, 20]);
-    expect(latestVersion()).toBe(20);
+  it("knows versions 10 to 40, in steps of 10", () => {
+    expect(migrations.map((m) => m.version)).toEqual([10, 20, 30, 40]);
+    expect(latestVersion()).toBe(40);
   });
 
   it("migrates an empty database to the latest version and is idempotent", () => {
     const { db } = databaseAt(0);
-    expect(migrate(db)).toEqual({ from: 0, to: 20, applied: [10, 20] });
-    expect(schemaVersion(db)).toBe(20);
+    expect(migrate(db)).toEqual({ from: 0, to: 40, applied: [10, 20, 30, 40] });
+    expect(schemaVersion(db)).toBe(40);
     expect(db.pragma("application_id", { simple: true })).toBe(LATHE_APPLICATION_ID);
-    expect(migrate(db)).toEqual({ from: 20, to: 20, applied: [] });
+    expect(migrate(db)).toEqual({ from: 40, to: 40, applied: [] });
   });
 
   it("rolls back every step of a run when one step fails", () => {
@@ -41,7 +41,7 @@ describe("migration runner", () => {
     const failing = [
       ...migrations,
       {
-        version: 30,
+        version: latestVersion() + 10,
         name: "broken",
         up: (d: typeof db) => {
           d.exec("CREATE TABLE half_done (x INTEGER) STRICT");
@@ -49,7 +49,7 @@ describe("migration runner", () => {
         },
       },
     ];
-    expect(() => migrate(db, { migrations: failing })).toThrow(/Migration 30 \(broken\) failed: boom/);
+    expect(() => migrate(db, { migrations: failing })).toThrow(new RegExp(`Migration ${latestVersion() + 10} \\(broken\\) failed: boom`));
     expect(schemaVersion(db)).toBe(0);
     expect(schemaObjects(db, "table")).toEqual([]);
     expect(db.pragma("application_id", { simple: true })).toBe(0);
@@ -62,8 +62,9 @@ describe("migration runner", () => {
   });
 
   it("refuses a database from a newer Lathe with a clear message", () => {
-    const { db } = databaseAt(20);
-    db.pragma("user_version = 40");
+    const newer = latestVersion() + 10;
+    const { db } = databaseAt(latestVersion());
+    db.pragma(`user_version = ${newer}`);
     let error: unknown;
     try {
       migrate(db);
@@ -72,14 +73,15 @@ describe("migration runner", () => {
     }
     expect(isStoreError(error, "newer-schema")).toBe(true);
     expect((error as Error).message).toBe(
-      "this database was written by a newer Lathe (schema 40, this build knows 20)",
+      `this database was written by a newer Lathe (schema ${newer}, this build knows ${latestVersion()})`,
     );
-    expect(schemaVersion(db)).toBe(40);
+    expect(schemaVersion(db)).toBe(newer);
   });
 
   it("openStore refuses a newer database without changing a byte of it", () => {
-    const { db, path } = databaseAt(20);
-    db.pragma("user_version = 40");
+    const newer = latestVersion() + 10;
+    const { db, path } = databaseAt(latestVersion());
+    db.pragma(`user_version = ${newer}`);
     db.close();
     const before = readFileSync(path);
     let error: unknown;
@@ -90,7 +92,7 @@ describe("migration runner", () => {
     }
     expect(isStoreError(error, "newer-schema")).toBe(true);
     expect((error as Error).message).toContain(
-      "this database was written by a newer Lathe (schema 40, this build knows 20)",
+      `this database was written by a newer Lathe (schema ${newer}, this build knows ${latestVersion()})`,
     );
     expect(readFileSync(path).equals(before)).toBe(true);
   });
@@ -103,7 +105,7 @@ describe("migration runner", () => {
     db.close();
 
     const store = track(openStore({ path }));
-    expect(store.report.migration).toEqual({ from: 10, to: 20, applied: [20] });
+    expect(store.report.migration).toEqual({ from: 10, to: 40, applied: [20, 30, 40] });
     const backup = store.report.backupPath!;
     expect(backup).toMatch(/lathe\.sqlite\.schema10-.*\.bak$/);
     const copy = new Database(backup, { readonly: true });

@@ -1,0 +1,97 @@
+// `npm run bench evalRun`: multiple-choice evaluation through the real run pipeline
+// (core/evaluation/runner.ts → engine logLikelihood, shared prefix) on the bench model,
+// in tokens scored per second, against the same model's prompt-processing speed measured
+// by a 1-token generation over prompts of the same length. Goal: ratio >= 0.8.
+// Knobs: LATHE_BENCH_MODELS (first model used), LATHE_BENCH_THREADS (default 1), LATHE_BENCH_ITEMS (default 16).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { samplingConfigSchema } from "../core/sampling/config.ts";
+import { runPipeline, type EvalItem, type RunItemResult } from "../core/evaluation/index.ts";
+import { EngineClient } from "../engine/client/EngineClient.ts";
+import { DEFAULT_FIXTURES_DIR } from "../scripts/fixtures.ts";
+import { ensureBenchFixtures } from "../test/helpers/fixtures.ts";
+import { median, round, type BenchReport } from "./lib.ts";
+
+const THREADS = Number(process.env.LATHE_BENCH_THREADS ?? 1);
+const ITEMS = Number(process.env.LATHE_BENCH_ITEMS ?? 16);
+
+const words = ["oak", "chisel", "mallet", "bench", "plane", "linseed", "dovetail", "joint", "saw", "clamp", "rasp", "walnut"];
+
+/** Deterministic items: a ~240-character context and four ~24-character choices each. */
+function items(n: number): EvalItem[] {
+  return Array.from({ length: n }, (_, i) => {
+    const w = (k: number) => words[(i * 7 + k * 3) % words.length]!;
+    const context = Array.from({ length: 30 }, (_, k) => w(k)).join(" ") + ` (item ${i})`;
+    const choices = [0, 1, 2, 3].map((c) => `the ${w(c + 1)} and the ${w(c + 5)} ${c}`);
+    return { input: context, references: [], choices, gold: i % 4 };
+  });
+}
+
+async function benchModel(): Promise<string> {
+  if (process.env.LATHE_BENCH_MODELS) return process.env.LATHE_BENCH_MODELS.split(",")[0]!;
+  try {
+    await ensureBenchFixtures();
+  } catch (err) {
+    console.warn(`bench fixtures unavailable (${String(err)}); using the demo model`);
+  }
+  const found = ["bench-q8_0.gguf", "bench-f16.gguf"].map((f) => join(DEFAULT_FIXTURES_DIR, "bench", f)).find((p) => existsSync(p));
+  return found ?? join(DEFAULT_FIXTURES_DIR, "demo.gguf");
+}
+
+export default async function (): Promise<BenchReport> {
+  const modelPath = await benchModel();
+  const engine = new EngineClient({ host: { threads: THREADS, gpu: "cpu" } });
+  try {
+    const info = await engine.loadModel({ path: modelPath, contextSize: 1024, sha256: false });
+    const list = items(ITEMS);
+    const saved: RunItemResult[] = [];
+    const plan = {
+      task: "multiple_choice" as const,
+      prompt: { kind: "template" as const, template: "{{input}}", chat: false },
+      targetDelimiter: " ",
+      modelId: info.id,
+      adapters: [],
+      sampling: samplingConfigSchema.parse({ temperature: 0 }),
+      items: list,
+      alreadyDone: 0,
+      judges: [],
+    };
+    // Warm-up on one item, then the timed pass over all.
+    for await (const _ of runPipeline(engine, { ...plan, pending: [0] }, { signal: new AbortController().signal, save: async () => {} })) void _;
+    const t0 = performance.now();
+    for await (const _ of runPipeline(engine, { ...plan, pending: list.map((_, i) => i) }, { signal: new AbortController().signal, save: async (r) => void saved.push(r) })) void _;
+    const seconds = (performance.now() - t0) / 1000;
+    const evaluated = saved.reduce((n, r) => n + r.tokens, 0);
+    const contextTokens = await Promise.all(list.map((it) => engine.tokenize({ modelId: info.id, prompt: { kind: "raw", text: it.input } }).then((t) => t.length)));
+    const naive = saved.reduce((n, r, k) => n + (r.choiceTokens ?? []).reduce((m, c) => m + c + contextTokens[k]!, 0), 0);
+    const mcTokensPerS = evaluated / seconds;
+
+    // Prompt processing: one generated token after a fresh prompt as long as an item's evaluated tokens.
+    const pp: number[] = [];
+    for (let k = 0; k < Math.min(6, list.length); k++) {
+      const it = list[k]!;
+      const text = `${it.input} ${it.choices!.join(" ")} #${k}`;
+      for await (const p of engine.generate({ modelId: info.id, prompt: { kind: "raw", text }, sampling: { temperature: 0, maxTokens: 1 } })) {
+        if (p.type === "done" && p.timings.cachedPromptTokens === 0) pp.push(p.timings.promptTokensPerS);
+      }
+    }
+    const ppTokensPerS = median(pp);
+    const ratio = mcTokensPerS / ppTokensPerS;
+    return {
+      name: "evalRun",
+      rows: [
+        { what: "multiple choice (pipeline, shared prefix)", items: list.length, tokensEvaluated: evaluated, seconds: round(seconds, 3), tokensPerS: round(mcTokensPerS, 1) },
+        { what: "same work counted as context+choice per choice", items: list.length, tokensEvaluated: naive, seconds: round(seconds, 3), tokensPerS: round(naive / seconds, 1) },
+        { what: "prompt processing (1-token generation)", items: pp.length, tokensEvaluated: null, seconds: null, tokensPerS: round(ppTokensPerS, 1) },
+      ],
+      notes: [
+        `model ${modelPath.split(/[\\/]/).pop()}, threads ${THREADS}`,
+        `multiple-choice scoring / prompt processing ${round(ratio, 3)}x (goal >= 0.8x)`,
+        `shared prefix saves ${round(1 - evaluated / naive, 3)} of the tokens a per-choice scorer would evaluate`,
+      ],
+    };
+  } finally {
+    await engine.dispose();
+  }
+}
