@@ -1,7 +1,7 @@
 // The desktop shell's composition root: the same core services `lathe serve` uses
 // (core/services/handlers.ts), over the same store, with the engine host forked as an
 // Electron utilityProcess from the bundled host entry (out/main/engineHost.js).
-import { utilityProcess } from "electron";
+import { dialog, utilityProcess } from "electron";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { sqliteCritiqueStore } from "../db/critique.ts";
 import { sqliteEvaluationStore } from "../db/evaluation.ts";
 import { EngineClient } from "../engine/client/EngineClient.ts";
 import { utilityProcessLauncher } from "../engine/client/launcher.ts";
+import { desktopHandlers } from "./desktop.ts";
 
 /** Options for createDesktopServices. */
 export interface DesktopServicesOptions {
@@ -63,7 +64,7 @@ export async function createDesktopServices(options: DesktopServicesOptions): Pr
     evaluation: sqliteEvaluationStore(store.db, store.path),
   });
   return {
-    handlers: services.handlers,
+    handlers: { ...services.handlers, desktop: desktopHandlers((o) => dialog.showOpenDialog(o)) },
     async dispose() {
       services.dispose();
       await engine.dispose();

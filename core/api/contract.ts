@@ -11,6 +11,7 @@ import { adaptersApi } from "./adapters.ts";
 import { critiqueApi } from "./critique.ts";
 import { feedbackApi } from "./feedback.ts";
 import { evaluationApi } from "./evaluation.ts";
+import { desktopApi } from "./desktop.ts";
 
 export const contract = {
   system: systemApi,
@@ -24,5 +25,7 @@ export const contract = {
   critique: critiqueApi,
   feedback: feedbackApi,
   evaluation: evaluationApi,
+  /** Served by the desktop shell only. */
+  desktop: desktopApi,
 };
 export type LatheContract = typeof contract;

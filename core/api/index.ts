@@ -18,3 +18,4 @@ export * from "./adapters.ts";
 export * from "./critique.ts";
 export * from "./feedback.ts";
 export * from "./evaluation.ts";
+export * from "./desktop.ts";

@@ -42,8 +42,12 @@ export interface LatheServicesDeps {
   evaluation: EvaluationStore;
 }
 
+/** The handlers both shells serve (the desktop shell adds `desktop`). */
+export type SharedHandlers = Omit<HandlersOf<LatheContract>, "desktop">;
+
 export interface LatheServices {
-  handlers: HandlersOf<LatheContract>;
+  /** Every domain but `desktop`, which only the desktop shell adds. */
+  handlers: SharedHandlers;
   sessions: EngineSessions;
   info(): SystemInfo;
   dispose(): void;
@@ -81,7 +85,7 @@ export async function createLatheServices(deps: LatheServicesDeps): Promise<Lath
     paths: deps.paths,
     domains: Object.keys(handlers),
   });
-  const handlers: HandlersOf<LatheContract> = {
+  const handlers: SharedHandlers = {
     system: systemHandlers({ info }),
     engine: {
       async status() {

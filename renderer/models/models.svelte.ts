@@ -36,7 +36,25 @@ export class ModelsStore {
   /** Why the last call failed, for people; null when it worked. */
   error = $state<string | null>(null);
 
-  constructor(private readonly api: Api) {}
+  /**
+   * @param canBrowse The shell serves the `desktop` domain, so a native file dialog can
+   *   pick a model anywhere on disk (the browser mode lists the models folder only).
+   */
+  constructor(
+    private readonly api: Api,
+    readonly canBrowse = false,
+  ) {}
+
+  /** Picks a GGUF file with the native dialog and adds it; null when cancelled or refused. */
+  async browse(): Promise<string | null> {
+    try {
+      const { path } = await this.api.desktop.openFile({ kind: "model" });
+      return path ? await this.add(path) : null;
+    } catch (err) {
+      this.error = errorText(err);
+      return null;
+    }
+  }
 
   /** A catalog model by id. */
   byId(id: string | null | undefined): ModelEntry | undefined {
