@@ -42,7 +42,7 @@ describe("ModelsStore.browse", () => {
     const handlers: Partial<HandlersOf<LatheContract>> = {
       desktop: desktopHandlers(async () => ({ canceled: false, filePaths: ["/elsewhere/model.gguf"] })),
       models: {
-        add: async ({ path }) => {
+        add: async ({ path }: { path: string }) => {
           added.push(path);
           return record(path);
         },
