@@ -8,23 +8,21 @@
 // first differing token, and the drift meter (KL of +2 large, of scale 0 about zero).
 // Screenshots go to test-results/screenshots/ (git-ignored).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { build } from "vite";
-import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import type { ApiClient, LatheContract } from "../../core/api/index.ts";
 import type { ModelRecord } from "../../core/history/types.ts";
 import { continueRule, mixedNext, plus2Next, successorNext } from "../../core/fixtures/successor.ts";
-import { repoRoot, startLathe, type RunningLathe } from "../../server/app.ts";
+import { startLathe, type RunningLathe } from "../../server/app.ts";
 import { launchChromium } from "../helpers/browser.ts";
+import { buildPanelPage } from "../helpers/panelPage.ts";
 import { fixture } from "../helpers/fixtures.ts";
 import { collect, connectClient, successorText } from "../helpers/lathe.ts";
 
 const data = mkdtempSync(join(tmpdir(), "lathe-e2e-adapters-"));
-const harness = join(repoRoot, "test-results", "adapters-harness");
-const shots = join(repoRoot, "test-results", "screenshots");
+const shots = join("test-results", "screenshots");
 let lathe: RunningLathe;
 let api: ApiClient<LatheContract>;
 let browser: Browser;
@@ -34,36 +32,6 @@ let conversationId: string;
 
 const rule = (r: (t: number) => number, after: string, n: number) => String.fromCharCode(...continueRule(r, after.charCodeAt(0), n));
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-
-/** Builds a page that mounts AdaptersPanel with the app's own API connection. */
-async function buildHarness(): Promise<string> {
-  rmSync(harness, { recursive: true, force: true });
-  mkdirSync(harness, { recursive: true });
-  const r = (p: string) => JSON.stringify(resolve(repoRoot, p));
-  writeFileSync(join(harness, "index.html"), '<!doctype html><html><head><meta charset="utf-8"><title>Adapters</title></head><body><div id="app"></div><script type="module" src="./main.js"></script></body></html>');
-  writeFileSync(
-    join(harness, "main.js"),
-    [
-      `import { mount } from "svelte";`,
-      `import AdaptersPanel from ${r("renderer/adapters/AdaptersPanel.svelte")};`,
-      `import { connectApi } from ${r("renderer/api/connect.ts")};`,
-      `import ${r("renderer/ui/theme.css")};`,
-      `const api = await connectApi();`,
-      `mount(AdaptersPanel, { target: document.getElementById("app"), props: { api } });`,
-    ].join("\n"),
-  );
-  const outDir = join(harness, "dist");
-  await build({
-    configFile: false,
-    root: harness,
-    base: "./",
-    logLevel: "warn",
-    plugins: [svelte()],
-    resolve: { conditions: ["browser"] },
-    build: { outDir, emptyOutDir: true, target: "es2022", reportCompressedSize: false, chunkSizeWarningLimit: 8192 },
-  });
-  return outDir;
-}
 
 /** Chooses the option of a <select> whose text starts with `prefix`. */
 async function choose(testId: string, prefix: string): Promise<void> {
@@ -75,7 +43,7 @@ async function choose(testId: string, prefix: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  const staticDir = await buildHarness();
+  const staticDir = await buildPanelPage("renderer/adapters/AdaptersPanel.svelte", "Adapters");
   lathe = await startLathe({ dataDir: data, threads: 1, staticDir });
   api = await connectClient(lathe);
   const done = (await collect(api.models.createDemo({}))).at(-1);

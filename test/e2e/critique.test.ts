@@ -7,52 +7,27 @@
 // preference files that parse with the expected counts. Screenshots go to
 // test-results/screenshots/ (git-ignored).
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "vite";
-import { svelte } from "@sveltejs/vite-plugin-svelte";
 import type { Browser, Page } from "playwright-core";
 import type { ApiClient, LatheContract } from "../../core/api/index.ts";
-import { repoRoot, startLathe, type RunningLathe } from "../../server/app.ts";
+import { startLathe, type RunningLathe } from "../../server/app.ts";
 import { launchChromium } from "../helpers/browser.ts";
+import { buildPanelPage } from "../helpers/panelPage.ts";
 import { collect, connectClient, successorText } from "../helpers/lathe.ts";
 
 const data = mkdtempSync(join(tmpdir(), "lathe-e2e-critique-"));
-const harness = mkdtempSync(join(tmpdir(), "lathe-e2e-critique-page-"));
 const shots = join("test-results", "screenshots");
 let lathe: RunningLathe;
 let api: ApiClient<LatheContract>;
 let browser: Browser;
 let page: Page;
 
-/** Builds a page that mounts only the Critique panel (resolving packages from the repo). */
-async function buildHarness(): Promise<string> {
-  symlinkSync(join(repoRoot, "node_modules"), join(harness, "node_modules"), "dir");
-  writeFileSync(
-    join(harness, "index.html"),
-    '<!doctype html><html lang="en"><head><meta charset="UTF-8" /><title>Critique</title></head><body><div id="app"></div><script type="module" src="./main.ts"></script></body></html>',
-  );
-  const from = (p: string) => JSON.stringify(join(repoRoot, p));
-  writeFileSync(
-    join(harness, "main.ts"),
-    [
-      'import { mount } from "svelte";',
-      `import CritiquePanel from ${from("renderer/critique/CritiquePanel.svelte")};`,
-      `import { connectApi } from ${from("renderer/api/connect.ts")};`,
-      `import ${from("renderer/ui/theme.css")};`,
-      "const api = await connectApi();",
-      'mount(CritiquePanel, { target: document.getElementById("app"), props: { api } });',
-    ].join("\n"),
-  );
-  const out = join(harness, "out");
-  await build({ root: harness, configFile: false, logLevel: "warn", base: "./", plugins: [svelte()], build: { outDir: out, target: "es2022", emptyOutDir: true } });
-  return out;
-}
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  const staticDir = await buildHarness();
+  const staticDir = await buildPanelPage("renderer/critique/CritiquePanel.svelte", "Critique");
   lathe = await startLathe({ dataDir: data, threads: 1, staticDir });
   api = await connectClient(lathe);
   const done = (await collect(api.models.createDemo({}))).at(-1);

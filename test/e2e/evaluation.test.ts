@@ -5,51 +5,27 @@
 // without consent, and a suite is made from the imported rows; a builtin generation suite and a multiple-choice suite run on the base
 // Successor model and its +2 adapter; the comparison shows the deltas with intervals.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "vite";
-import { svelte } from "@sveltejs/vite-plugin-svelte";
 import type { Browser, Page } from "playwright-core";
 import type { ApiClient, LatheContract } from "../../core/api/index.ts";
-import { repoRoot, startLathe, type RunningLathe } from "../../server/app.ts";
+import { startLathe, type RunningLathe } from "../../server/app.ts";
 import { launchChromium } from "../helpers/browser.ts";
+import { buildPanelPage } from "../helpers/panelPage.ts";
 import { collect, connectClient } from "../helpers/lathe.ts";
 
 const data = mkdtempSync(join(tmpdir(), "lathe-e2e-eval-"));
-const harness = mkdtempSync(join(tmpdir(), "lathe-e2e-eval-page-"));
 const shots = join("test-results", "screenshots");
 let lathe: RunningLathe;
 let api: ApiClient<LatheContract>;
 let browser: Browser;
 let page: Page;
 
-async function buildHarness(): Promise<string> {
-  symlinkSync(join(repoRoot, "node_modules"), join(harness, "node_modules"), "dir");
-  writeFileSync(
-    join(harness, "index.html"),
-    '<!doctype html><html lang="en"><head><meta charset="UTF-8" /><title>Evaluate</title></head><body><div id="app"></div><script type="module" src="./main.ts"></script></body></html>',
-  );
-  const from = (p: string) => JSON.stringify(join(repoRoot, p));
-  writeFileSync(
-    join(harness, "main.ts"),
-    [
-      'import { mount } from "svelte";',
-      `import EvaluatePanel from ${from("renderer/evaluation/EvaluatePanel.svelte")};`,
-      `import { connectApi } from ${from("renderer/api/connect.ts")};`,
-      `import ${from("renderer/ui/theme.css")};`,
-      "const api = await connectApi();",
-      'mount(EvaluatePanel, { target: document.getElementById("app"), props: { api } });',
-    ].join("\n"),
-  );
-  const out = join(harness, "out");
-  await build({ root: harness, configFile: false, logLevel: "warn", base: "./", plugins: [svelte()], build: { outDir: out, target: "es2022", emptyOutDir: true } });
-  return out;
-}
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  const staticDir = await buildHarness();
+  const staticDir = await buildPanelPage("renderer/evaluation/EvaluatePanel.svelte", "Evaluate");
   lathe = await startLathe({ dataDir: data, threads: 1, staticDir });
   api = await connectClient(lathe);
   const done = (await collect(api.models.createDemo({}))).at(-1);
@@ -94,7 +70,7 @@ it("shows a malformed dataset's bad lines and imports nothing without consent", 
   await page.getByTestId("eval-new-suite").getByLabel("exact_match").check();
   await page.getByTestId("eval-new-save").click();
   await poll(async () => (await api.evaluation.listSuites({})).find((x) => x.name === "My letters")?.metrics).toEqual([{ name: "exact_match" }]);
-  expect(await page.getByTestId("eval-suite").locator("option:checked").textContent()).toBe("My letters (generation)");
+  await expect.poll(() => page.getByTestId("eval-suite").locator("option:checked").textContent()).toBe("My letters (generation)");
 });
 
 async function runSuite(suite: string, adapter: string | null, label: string, count: number): Promise<void> {

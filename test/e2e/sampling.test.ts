@@ -6,20 +6,18 @@
 // equal to a single run with the same seed; clicking an alternative token makes a branch
 // that starts with it. Screenshots go to test-results/screenshots/ (git-ignored).
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "vite";
-import { svelte } from "@sveltejs/vite-plugin-svelte";
 import type { Browser, Page } from "playwright-core";
 import type { ApiClient, LatheContract } from "../../core/api/index.ts";
 import type { Message } from "../../core/history/types.ts";
-import { repoRoot, startLathe, type RunningLathe } from "../../server/app.ts";
+import { startLathe, type RunningLathe } from "../../server/app.ts";
 import { launchChromium } from "../helpers/browser.ts";
+import { buildPanelPage } from "../helpers/panelPage.ts";
 import { collect, connectClient } from "../helpers/lathe.ts";
 
 const data = mkdtempSync(join(tmpdir(), "lathe-e2e-sampling-"));
-const harness = mkdtempSync(join(tmpdir(), "lathe-e2e-sampling-page-"));
 const shots = join("test-results", "screenshots");
 let lathe: RunningLathe;
 let api: ApiClient<LatheContract>;
@@ -28,33 +26,10 @@ let page: Page;
 let demoId = "";
 let answer12: Message;
 
-/** Builds a page that mounts only the Sampling panel (resolving packages from the repo). */
-async function buildHarness(): Promise<string> {
-  symlinkSync(join(repoRoot, "node_modules"), join(harness, "node_modules"), "dir");
-  writeFileSync(
-    join(harness, "index.html"),
-    '<!doctype html><html lang="en"><head><meta charset="UTF-8" /><title>Sampling</title></head><body><div id="app"></div><script type="module" src="./main.ts"></script></body></html>',
-  );
-  const from = (p: string) => JSON.stringify(join(repoRoot, p));
-  writeFileSync(
-    join(harness, "main.ts"),
-    [
-      'import { mount } from "svelte";',
-      `import SamplingPanel from ${from("renderer/sampling/SamplingPanel.svelte")};`,
-      `import { connectApi } from ${from("renderer/api/connect.ts")};`,
-      `import ${from("renderer/ui/theme.css")};`,
-      "const api = await connectApi();",
-      'mount(SamplingPanel, { target: document.getElementById("app"), props: { api } });',
-    ].join("\n"),
-  );
-  const out = join(harness, "out");
-  await build({ root: harness, configFile: false, logLevel: "warn", base: "./", plugins: [svelte()], build: { outDir: out, target: "es2022", emptyOutDir: true } });
-  return out;
-}
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  const staticDir = await buildHarness();
+  const staticDir = await buildPanelPage("renderer/sampling/SamplingPanel.svelte", "Sampling");
   lathe = await startLathe({ dataDir: data, threads: 1, staticDir });
   api = await connectClient(lathe);
   const done = (await collect(api.models.createDemo({}))).at(-1);
@@ -93,7 +68,7 @@ async function slide(path: string, value: number): Promise<void> {
 }
 
 it("explains the demo model's next token; temperature 0 leaves one bar at 100%, top-k 3 three bars", async () => {
-  expect(await page.getByTestId("sampling-model").locator("option:checked").textContent()).toMatch(/^Bigram/);
+  await expect.poll(() => page.getByTestId("sampling-model").locator("option:checked").textContent()).toMatch(/^Bigram/);
   await page.getByTestId("explain-prompt").fill("the ");
   await page.getByTestId("explain-run").click();
   await poll(() => finalBars().count()).toBeGreaterThan(1);
