@@ -1,5 +1,6 @@
 // The `lathe` command line. `lathe serve` starts the browser mode: the API on a
 // loopback WebSocket and the renderer on the same origin, and prints the URL to open.
+// `lathe eval` runs an evaluation suite from a shell (server/evalCli.ts).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -7,6 +8,7 @@ import { repoRoot, startLathe } from "./app.ts";
 import { evalMain } from "./evalCli.ts";
 
 const usage = `Usage: lathe serve [--port N] [--host H] [--data DIR] [--allow-remote]
+       lathe eval --help     (run an evaluation suite from the shell)
 
   --port N         port to listen on (default: any free port)
   --host H         interface (default 127.0.0.1; others need --allow-remote)
