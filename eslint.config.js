@@ -62,7 +62,6 @@ export default tseslint.config(
   },
   {
     files: ["renderer/**"],
-    ignores: ["renderer/vite.config.ts"],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       "no-restricted-imports": ["error", { patterns: [

@@ -13,7 +13,7 @@ import { launchChromium } from "../test/helpers/browser.ts";
 import { median, round, type BenchReport } from "./lib.ts";
 
 export default async function uiBench(): Promise<BenchReport> {
-  await build({ configFile: new URL("../renderer/vite.config.ts", import.meta.url).pathname, logLevel: "warn" });
+  await build({ configFile: new URL("../vite.renderer.config.ts", import.meta.url).pathname, logLevel: "warn" });
   const lathe = await startLathe({ dataDir: mkdtempSync(join(tmpdir(), "lathe-bench-ui-")), threads: 1 });
   const api = await connectClient(lathe);
   const browser = await launchChromium();

@@ -20,7 +20,7 @@ function electronBinary(): { path: string } | { why: string } {
   }
 }
 
-await build({ configFile: `${root}renderer/vite.config.ts`, logLevel: "warn" });
+await build({ configFile: `${root}vite.renderer.config.ts`, logLevel: "warn" });
 const electron = electronBinary();
 if ("path" in electron) {
   const { build: buildElectron } = await import("electron-vite");

@@ -12,6 +12,7 @@ import type { Conversation, Message, ProvenanceStats } from "../history/types.ts
 import { resolveSamplingConfig, type SamplingConfig } from "../sampling/config.ts";
 import { withReports } from "../util/AsyncQueue.ts";
 import type { EngineSessions } from "./EngineSessions.ts";
+import { startProvenance } from "./provenance.ts";
 
 export interface ChatDeps {
   history: HistoryStore;
@@ -89,33 +90,10 @@ export function chatHandlers(deps: ChatDeps): DomainHandlers<typeof chatApi> {
     const status = await sessions.engineStatus();
     const sampling = await samplingOf(c);
     const messages = await promptMessages(c, parentId);
-    const fileName = record.filePath.split(/[\\/]/).pop() ?? record.filePath;
     const writer: StreamingMessageWriter = await history.beginAssistantMessage({
       conversationId: c.id,
       parentId,
-      provenance: {
-        modelFile: fileName,
-        modelSha256: record.sha256 ?? info.sha256,
-        modelMetadata: {
-          ...record.metadata,
-          architecture: info.architecture,
-          description: info.description,
-          parameters: info.parameters,
-          contextSize: info.contextSize,
-          trainContextSize: info.trainContextSize,
-          gpuLayers: info.gpuLayers,
-          threads: info.threads,
-          backend: status.backend,
-        },
-        adapters: c.adapterSet,
-        sampling: sampling as unknown as Record<string, unknown>,
-        seed: sampling.temperature > 0 ? (sampling.seed ?? null) : null,
-        chatTemplate: info.chatTemplate ?? info.chatWrapper,
-        latheVersion: deps.appVersion,
-        nodeLlamaCppVersion: status.nodeLlamaCppVersion,
-        llamaCppVersion: status.llamaCppRelease,
-        startedAt: Date.now(),
-      },
+      provenance: startProvenance({ record, info, status, adapters: c.adapterSet, sampling, appVersion: deps.appVersion }),
     });
     const started = await history.getMessage(writer.messageId);
     if (started) yield { type: "assistant", message: started };

@@ -8,9 +8,9 @@ import { ApiError } from "../api/errors.ts";
 import type { DomainHandlers } from "../api/rpc.ts";
 import type { ChatPacket } from "../api/chat.ts";
 import type { ComparePacket, ExplainResult, SavedComparison, samplingApi } from "../api/sampling.ts";
-import type { DonePacket, EngineStatus, ModelInfo, PromptInput } from "../engine/types.ts";
+import type { DonePacket, ModelInfo, PromptInput } from "../engine/types.ts";
 import type { HistoryStore, ModelStore, PresetStore, TemplateStore } from "../history/ports.ts";
-import type { AdapterUse, Conversation, JsonObject, Message, ModelRecord, Preset, ProvenanceStart } from "../history/types.ts";
+import type { AdapterUse, Conversation, JsonObject, Message, ModelRecord, Preset } from "../history/types.ts";
 import { resolveSamplingConfig, samplingConfigSchema, type SamplingConfig } from "../sampling/config.ts";
 import { explainSampling } from "../sampling/explain.ts";
 import { exportPresetFile, parsePresetFile } from "../sampling/presetFile.ts";
@@ -18,6 +18,7 @@ import { promptSpecSchema } from "../sampling/promptBuilder.ts";
 import { AsyncQueue, withReports } from "../util/AsyncQueue.ts";
 import { describeEngineFailure, titleFrom } from "./chat.ts";
 import type { EngineSessions } from "./EngineSessions.ts";
+import { fileNameOf, startProvenance } from "./provenance.ts";
 
 export interface SamplingDeps {
   history: HistoryStore;
@@ -45,7 +46,6 @@ interface ComparisonMeta {
 }
 
 const toEngineAdapters = (set: readonly AdapterUse[]) => set.map((a) => ({ path: a.file, scale: a.scale }));
-const fileNameOf = (path: string) => path.split(/[\\/]/).pop() ?? path;
 const utf8 = new TextEncoder();
 
 export function samplingHandlers(deps: SamplingDeps): DomainHandlers<typeof samplingApi> {
@@ -101,32 +101,7 @@ export function samplingHandlers(deps: SamplingDeps): DomainHandlers<typeof samp
     const t = await engine.tokenize({ modelId: info.id, prompt: { kind: "raw", text, addBos: false } }, { signal });
     return t.map((x) => x.id);
   }
-  function provenanceOf(record: ModelRecord, info: ModelInfo, status: EngineStatus, adapters: AdapterUse[], sampling: SamplingConfig, extra: JsonObject = {}): ProvenanceStart {
-    return {
-      modelFile: fileNameOf(record.filePath),
-      modelSha256: record.sha256 ?? info.sha256,
-      modelMetadata: {
-        ...record.metadata,
-        architecture: info.architecture,
-        description: info.description,
-        parameters: info.parameters,
-        contextSize: info.contextSize,
-        trainContextSize: info.trainContextSize,
-        gpuLayers: info.gpuLayers,
-        threads: info.threads,
-        backend: status.backend,
-        ...extra,
-      },
-      adapters,
-      sampling: sampling as unknown as JsonObject,
-      seed: sampling.temperature > 0 ? (sampling.seed ?? null) : null,
-      chatTemplate: info.chatTemplate ?? info.chatWrapper,
-      latheVersion: deps.appVersion,
-      nodeLlamaCppVersion: status.nodeLlamaCppVersion,
-      llamaCppVersion: status.llamaCppRelease,
-      startedAt: Date.now(),
-    };
-  }
+
   const typedPrompt = (p: { text: string; chat: boolean; systemPrompt?: string | undefined }): PromptInput =>
     p.chat
       ? { kind: "chat", messages: [{ role: "user", content: p.text }], ...(p.systemPrompt ? { systemPrompt: p.systemPrompt } : {}) }
@@ -259,7 +234,7 @@ export function samplingHandlers(deps: SamplingDeps): DomainHandlers<typeof samp
           continue;
         }
         const meta: ComparisonMeta = { label: col.label, index: i, chat: input.prompt.chat };
-        const start = provenanceOf(record, info, status, col.adapters, col.config, { compareColumn: meta as unknown as JsonObject });
+        const start = startProvenance({ record, info, status, adapters: col.adapters, sampling: col.config, appVersion: deps.appVersion, extra: { compareColumn: meta as unknown as JsonObject } });
         const m = await history.addMessage({
           conversationId: conv.id,
           parentId: user.id,
@@ -359,8 +334,14 @@ export function samplingHandlers(deps: SamplingDeps): DomainHandlers<typeof samp
       const writer = await history.beginAssistantMessage({
         conversationId: c.id,
         parentId: m.parentId,
-        provenance: provenanceOf(record, info, status, adapters, sampling, {
-          branchedFrom: { messageId: m.id, tokenIndex: input.tokenIndex, tokenId: input.tokenId },
+        provenance: startProvenance({
+          record,
+          info,
+          status,
+          adapters,
+          sampling,
+          appVersion: deps.appVersion,
+          extra: { branchedFrom: { messageId: m.id, tokenIndex: input.tokenIndex, tokenId: input.tokenId } },
         }),
       });
       let ended: Message | null = null;

@@ -4,5 +4,5 @@ import { build } from "vite";
 import { fileURLToPath } from "node:url";
 
 export default async function setup(): Promise<void> {
-  await build({ configFile: fileURLToPath(new URL("../../renderer/vite.config.ts", import.meta.url)), logLevel: "warn" });
+  await build({ configFile: fileURLToPath(new URL("../../vite.renderer.config.ts", import.meta.url)), logLevel: "warn" });
 }

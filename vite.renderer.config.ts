@@ -5,11 +5,11 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { fileURLToPath } from "node:url";
 
 export default defineConfig({
-  root: fileURLToPath(new URL(".", import.meta.url)),
+  root: fileURLToPath(new URL("./renderer", import.meta.url)),
   base: "./",
   plugins: [svelte()],
   build: {
-    outDir: fileURLToPath(new URL("../out/renderer", import.meta.url)),
+    outDir: fileURLToPath(new URL("./out/renderer", import.meta.url)),
     emptyOutDir: true,
     target: "es2022",
     sourcemap: true,
