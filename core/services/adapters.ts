@@ -34,6 +34,7 @@ import { describeEngineFailure } from "./chat.ts";
 import type { EngineSessions } from "./EngineSessions.ts";
 import type { FilesPort } from "./files.ts";
 import { summarizeHeader } from "./modelFiles.ts";
+import { requireConversation, requireModel } from "./lookup.ts";
 
 export interface AdaptersDeps {
   adapters: AdapterStore;
@@ -241,12 +242,7 @@ export function adaptersHandlers(deps: AdaptersDeps): DomainHandlers<typeof adap
     if (!r) throw new ApiError("not_found", `No adapter with id ${id} in the library`);
     return r;
   }
-  async function modelOf(id: string | null | undefined): Promise<ModelRecord> {
-    if (!id) throw new ApiError("invalid_input", "Choose a model first.");
-    const r = await deps.models.getModel(id);
-    if (!r) throw new ApiError("not_found", `No model with id ${id} in the catalog`);
-    return r;
-  }
+  const modelOf = (id: string | null | undefined) => requireModel(deps.models, id);
 
   /**
    * Checks a file for the library: PEFT files get the conversion guide, non-GGUF and
@@ -425,8 +421,7 @@ export function adaptersHandlers(deps: AdaptersDeps): DomainHandlers<typeof adap
       let model: ModelRecord;
       let set: AdapterUse[];
       if (input.conversationId !== undefined) {
-        const c = await deps.history.getConversation(input.conversationId);
-        if (!c) throw new ApiError("not_found", `No conversation with id ${input.conversationId}`);
+        const c = await requireConversation(deps.history, input.conversationId);
         model = await modelOf(c.modelId);
         set = c.adapterSet;
       } else {

@@ -13,6 +13,7 @@ import { resolveSamplingConfig, type SamplingConfig } from "../sampling/config.t
 import { withReports } from "../util/AsyncQueue.ts";
 import type { EngineSessions } from "./EngineSessions.ts";
 import { startProvenance } from "./provenance.ts";
+import { requireConversation, requireMessage } from "./lookup.ts";
 
 export interface ChatDeps {
   history: HistoryStore;
@@ -45,16 +46,8 @@ export function chatHandlers(deps: ChatDeps): DomainHandlers<typeof chatApi> {
   const { history, sessions } = deps;
   const newSeed = deps.newSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]!);
 
-  async function conversationOf(id: string): Promise<Conversation> {
-    const c = await history.getConversation(id);
-    if (!c) throw new ApiError("not_found", `No conversation with id ${id}`);
-    return c;
-  }
-  async function messageOf(id: string): Promise<Message> {
-    const m = await history.getMessage(id);
-    if (!m) throw new ApiError("not_found", `No message with id ${id}`);
-    return m;
-  }
+  const conversationOf = (id: string) => requireConversation(history, id);
+  const messageOf = (id: string) => requireMessage(history, id);
   async function samplingOf(c: Conversation): Promise<SamplingConfig> {
     const preset = c.presetId ? await deps.presets.getPreset(c.presetId) : null;
     const config = resolveSamplingConfig(preset ? (preset.config as never) : {});

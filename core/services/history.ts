@@ -3,6 +3,7 @@ import { ApiError } from "../api/errors.ts";
 import type { DomainHandlers } from "../api/rpc.ts";
 import type { historyApi } from "../api/history.ts";
 import type { HistoryStore, ModelStore } from "../history/ports.ts";
+import { requireConversation } from "./lookup.ts";
 
 /** A file-name-safe slug of a title. */
 export function slug(title: string): string {
@@ -18,11 +19,7 @@ export function slug(title: string): string {
 
 export function historyHandlers(deps: { history: HistoryStore; models: ModelStore }): DomainHandlers<typeof historyApi> {
   const { history } = deps;
-  const conversation = async (id: string) => {
-    const c = await history.getConversation(id);
-    if (!c) throw new ApiError("not_found", `No conversation with id ${id}`);
-    return c;
-  };
+  const conversation = (id: string) => requireConversation(history, id);
   return {
     listConversations: (input) =>
       history.listConversations({ limit: input.limit, offset: input.offset, ...(input.tag ? { tag: input.tag } : {}) }),

@@ -12,6 +12,7 @@ import { withReports } from "../util/AsyncQueue.ts";
 import type { EngineSessions } from "./EngineSessions.ts";
 import type { FilesPort } from "./files.ts";
 import { inspectGgufFile } from "./modelFiles.ts";
+import { requireModel } from "./lookup.ts";
 
 export interface ModelsDeps {
   models: ModelStore;
@@ -34,11 +35,7 @@ const isGguf = (name: string) => name.toLowerCase().endsWith(".gguf");
 
 export function modelsHandlers(deps: ModelsDeps): DomainHandlers<typeof modelsApi> {
   const { models, files, sessions } = deps;
-  const record = async (id: string) => {
-    const r = await models.getModel(id);
-    if (!r) throw new ApiError("not_found", `No model with id ${id} in the catalog`);
-    return r;
-  };
+  const record = (id: string) => requireModel(models, id);
 
   async function addModel(path: string, name?: string): Promise<ModelRecord> {
     const inspected = await inspectGgufFile(files, path);

@@ -19,6 +19,7 @@ import { AsyncQueue, withReports } from "../util/AsyncQueue.ts";
 import { describeEngineFailure, titleFrom } from "./chat.ts";
 import type { EngineSessions } from "./EngineSessions.ts";
 import { fileNameOf, startProvenance } from "./provenance.ts";
+import { requireConversation, requireMessage, requireModel } from "./lookup.ts";
 
 export interface SamplingDeps {
   history: HistoryStore;
@@ -53,22 +54,9 @@ export function samplingHandlers(deps: SamplingDeps): DomainHandlers<typeof samp
   const engine = sessions.engine;
   const newSeed = deps.newSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]!);
 
-  async function recordOf(id: string | null | undefined): Promise<ModelRecord> {
-    if (!id) throw new ApiError("invalid_input", "Choose a model first.");
-    const r = await deps.models.getModel(id);
-    if (!r) throw new ApiError("not_found", `No model with id ${id} in the catalog`);
-    return r;
-  }
-  async function conversationOf(id: string): Promise<Conversation> {
-    const c = await history.getConversation(id);
-    if (!c) throw new ApiError("not_found", `No conversation with id ${id}`);
-    return c;
-  }
-  async function messageOf(id: string): Promise<Message> {
-    const m = await history.getMessage(id);
-    if (!m) throw new ApiError("not_found", `No message with id ${id}`);
-    return m;
-  }
+  const recordOf = (id: string | null | undefined) => requireModel(deps.models, id);
+  const conversationOf = (id: string) => requireConversation(history, id);
+  const messageOf = (id: string) => requireMessage(history, id);
   /** Loads the model if needed (no progress: for unary calls). */
   function loaded(record: ModelRecord, signal: AbortSignal): Promise<ModelInfo> {
     return Promise.resolve(sessions.info(record.id) ?? sessions.ensureLoaded(record, undefined, signal));
