@@ -1,8 +1,16 @@
 // `npm run bench eval`: throughput of each core/eval metric on 10k generated prediction /
 // reference pairs (and 10k multiple-choice documents, 10k perplexity texts), plus the paired
 // bootstrap. Pairs per second come from process CPU time (median of interleaved rounds), which
-// stays meaningful on a loaded shared machine; wall time is shown beside it. The Python
-// references (rouge-score, sacrebleu) are not installed here, so only our throughput is reported.
+// stays meaningful on a loaded shared machine; wall time is shown beside it.
+// The Python references are no dependency: to compare against them, put rouge-score's rouge/
+// package and a sacrebleu 2.x source tree (plus stub modules for what BLEU/chrF never call, in
+// <dir>/stubs) in a temp folder and set LATHE_PY_REFS=<dir> (LATHE_PYTHON picks the interpreter,
+// default /usr/bin/python3, which needs python3-nltk). The same pairs then go through the
+// references once, timed by process CPU time, and each row gets its speed-up (goal >= 10x).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRng, randomIndex } from "../core/eval/bootstrap.ts";
 import { computeMetric, compareMetricResults, type MetricItem } from "../core/eval/registry.ts";
 import { interleave, median, round, type BenchReport } from "./lib.ts";
@@ -65,6 +73,59 @@ function makePerplexityItems(n: number): MetricItem[] {
   }));
 }
 
+/** Our labels and the Python calls that compute the same thing on the pairs (`items`, `hyps`, `streams`). */
+const PY_CASES: Record<string, string> = {
+  rouge1: "rouge('rouge1')",
+  rouge2: "rouge('rouge2')",
+  rougeL: "rouge('rougeL')",
+  rougeLsum: "rouge('rougeLsum')",
+  "rougeL (stemmer)": "rouge('rougeL', True)",
+  "bleu corpus (13a)": "BLEU(force=True).corpus_score(hyps, streams)",
+  "bleu corpus (intl)": "BLEU(tokenize='intl', force=True).corpus_score(hyps, streams)",
+  "sentence_bleu (13a)": "[SB.sentence_score(i['prediction'], i['references']) for i in items]",
+  chrf: "CHRF().corpus_score(hyps, streams)",
+  "chrf++": "CHRF(word_order=2).corpus_score(hyps, streams)",
+};
+
+const PY_SCRIPT = `import json, sys, time
+from sacrebleu.metrics import BLEU, CHRF
+from rouge import rouge_scorer
+items = json.load(open(sys.argv[1]))
+hyps = [i['prediction'] for i in items]
+nref = max(len(i['references']) for i in items)
+streams = [[i['references'][k] if k < len(i['references']) else None for i in items] for k in range(nref)]
+SB = BLEU(effective_order=True)
+def rouge(t, stem=False):
+    sc = rouge_scorer.RougeScorer([t], use_stemmer=stem)
+    for i in items: sc.score_multi(i['references'], i['prediction'])
+out = {}
+for label, expr in json.load(open(sys.argv[2])).items():
+    t = time.process_time(); eval(expr); out[label] = time.process_time() - t
+print(json.dumps(out))
+`;
+
+/** CPU seconds the Python references take per case on `pairs`, or a reason why there are none. */
+function pythonSeconds(pairs: MetricItem[]): Record<string, number> | string {
+  const refs = process.env.LATHE_PY_REFS;
+  if (!refs) return "Python references not compared (set LATHE_PY_REFS, see the header of bench/eval.bench.ts)";
+  const python = process.env.LATHE_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const dir = mkdtempSync(join(tmpdir(), "lathe-bench-eval-"));
+  try {
+    writeFileSync(join(dir, "pairs.json"), JSON.stringify(pairs));
+    writeFileSync(join(dir, "cases.json"), JSON.stringify(PY_CASES));
+    writeFileSync(join(dir, "time_refs.py"), PY_SCRIPT);
+    const run = spawnSync(python, [join(dir, "time_refs.py"), join(dir, "pairs.json"), join(dir, "cases.json")], {
+      encoding: "utf8",
+      env: { ...process.env, PYTHONPATH: [refs, join(refs, "stubs")].join(":") },
+      maxBuffer: 1 << 20,
+    });
+    if (run.status !== 0) return `Python references failed: ${(run.stderr || run.error?.message || "").trim().split("\n").at(-1)}`;
+    return JSON.parse(run.stdout) as Record<string, number>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** CPU and wall milliseconds of one call. */
 function measure(fn: () => unknown): [cpuMs: number, wallMs: number] {
   const cpu0 = process.cpuUsage();
@@ -110,14 +171,18 @@ export default async function (): Promise<BenchReport> {
     };
   }
   const times = await interleave(ROUNDS, variants);
+  const py = pythonSeconds(pairs);
   const rows: BenchReport["rows"] = cases.map((c) => {
     const ms = median(times[c.label]!);
+    const pySeconds = typeof py === "string" ? undefined : py[c.label];
     return {
       metric: c.label,
       items: c.items.length,
       cpuMs: round(ms, 3),
       wallMs: round(median(wall.get(c.label)!), 3),
       pairsPerSec: round((c.items.length / ms) * 1000, 3),
+      pythonPairsPerSec: pySeconds === undefined ? null : round(c.items.length / pySeconds, 3),
+      vsPython: pySeconds === undefined ? null : round((pySeconds * 1000) / ms, 3),
     };
   });
 
@@ -138,6 +203,8 @@ export default async function (): Promise<BenchReport> {
       cpuMs: round(median(bs[k]), 3),
       wallMs: null,
       pairsPerSec: null,
+      pythonPairsPerSec: null,
+      vsPython: null,
     });
   }
   const cmp = compareMetricResults(bleuA, bleuB, { samples: 1000 });
@@ -147,7 +214,11 @@ export default async function (): Promise<BenchReport> {
     notes: [
       `${PAIRS} generated pairs (15-34 tokens, 25% with two references); pairs/s from CPU time, median of ${ROUNDS} interleaved rounds.`,
       `bootstrap sanity: BLEU ${round(cmp.scoreA)} -> ${round(cmp.scoreB)}, delta ${round(cmp.delta)} [${round(cmp.ciLow)}, ${round(cmp.ciHigh)}], p ${round(cmp.pValue)}`,
-      "Python references (rouge-score, sacrebleu) are not installed on this machine; goal in issue 8 is >= 10x their throughput.",
+      typeof py === "string"
+        ? `${py}; goal in issue 8 is >= 10x their throughput.`
+        : `vs Python references (CPU time, one pass each): ${Object.keys(PY_CASES)
+            .map((k) => `${k} ${round((py[k]! * 1000) / median(times[k]!), 3)}x`)
+            .join(", ")} (goal >= 10x)`,
     ],
   };
 }

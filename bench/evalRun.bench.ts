@@ -1,7 +1,8 @@
 // `npm run bench evalRun`: multiple-choice evaluation through the real run pipeline
 // (core/evaluation/runner.ts → engine logLikelihood, shared prefix) on the bench model,
 // in tokens scored per second, against the same model's prompt-processing speed measured
-// by a 1-token generation over prompts of the same length. Goal: ratio >= 0.8.
+// by a 1-token generation over prompts of the same length. Goal: ratio >= 0.8. Then, straight on
+// node-llama-cpp (bench/positionCosts.ts), what each scored position costs by kind of output.
 // Knobs: LATHE_BENCH_MODELS (first model used), LATHE_BENCH_THREADS (default 1), LATHE_BENCH_ITEMS (default 16).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { EngineClient } from "../engine/client/EngineClient.ts";
 import { DEFAULT_FIXTURES_DIR } from "../scripts/fixtures.ts";
 import { ensureBenchFixtures } from "../test/helpers/fixtures.ts";
 import { median, round, type BenchReport } from "./lib.ts";
+import { measurePositionCosts } from "./positionCosts.ts";
 
 const THREADS = Number(process.env.LATHE_BENCH_THREADS ?? 1);
 const ITEMS = Number(process.env.LATHE_BENCH_ITEMS ?? 16);
@@ -41,6 +43,30 @@ async function benchModel(): Promise<string> {
 
 export default async function (): Promise<BenchReport> {
   const modelPath = await benchModel();
+  const report = await pipelineReport(modelPath);
+  // The floor under exact scoring: what each flagged position costs in node-llama-cpp itself.
+  const it = items(1)[0]!;
+  const costs = await measurePositionCosts(modelPath, THREADS, `${it.input} ${it.choices!.join(" ")}`);
+  const share = report.scoredShare;
+  const estimate = (perToken: number) => round(costs.none / (costs.none + share * (perToken - costs.none)), 3);
+  report.report.rows.push(
+    ...(["none", "token", "confidence", "probabilities"] as const).map((k) => ({
+      what: `node-llama-cpp direct: every position asks for ${k === "none" ? "nothing" : k}`,
+      items: null,
+      tokensEvaluated: null,
+      seconds: null,
+      tokensPerS: round(1000 / costs[k], 3),
+    })),
+  );
+  report.report.notes.push(
+    `per flagged position on top of decoding: argmax +${round(costs.token - costs.none, 3)} ms, argmax probability +${round(costs.confidence - costs.none, 3)} ms, full distribution +${round(costs.probabilities - costs.none, 3)} ms (decode alone ${round(costs.none, 3)} ms/token)`,
+    `scored tokens are ${round(share, 3)} of the evaluated ones; scoring/decoding estimated from these costs: ${estimate(costs.probabilities)}x with full distributions (exact log-probs; what scoring does), ${estimate(costs.confidence)}x if only the argmax probability were needed, ${estimate(costs.token)}x argmax only`,
+  );
+  return report.report;
+}
+
+/** The pipeline measurement through the engine host, and the share of evaluated tokens that were scored. */
+async function pipelineReport(modelPath: string): Promise<{ report: BenchReport; scoredShare: number }> {
   const engine = new EngineClient({ host: { threads: THREADS, gpu: "cpu" } });
   try {
     const info = await engine.loadModel({ path: modelPath, contextSize: 1024, sha256: false });
@@ -78,12 +104,13 @@ export default async function (): Promise<BenchReport> {
     }
     const ppTokensPerS = median(pp);
     const ratio = mcTokensPerS / ppTokensPerS;
-    return {
+    const scored = saved.reduce((n, r) => n + (r.choiceTokens ?? []).reduce((m, c) => m + c, 0), 0);
+    const report: BenchReport = {
       name: "evalRun",
       rows: [
-        { what: "multiple choice (pipeline, shared prefix)", items: list.length, tokensEvaluated: evaluated, seconds: round(seconds, 3), tokensPerS: round(mcTokensPerS, 1) },
-        { what: "same work counted as context+choice per choice", items: list.length, tokensEvaluated: naive, seconds: round(seconds, 3), tokensPerS: round(naive / seconds, 1) },
-        { what: "prompt processing (1-token generation)", items: pp.length, tokensEvaluated: null, seconds: null, tokensPerS: round(ppTokensPerS, 1) },
+        { what: "multiple choice (pipeline, shared prefix)", items: list.length, tokensEvaluated: evaluated, seconds: round(seconds, 3), tokensPerS: round(mcTokensPerS, 4) },
+        { what: "same work counted as context+choice per choice", items: list.length, tokensEvaluated: naive, seconds: round(seconds, 3), tokensPerS: round(naive / seconds, 4) },
+        { what: "prompt processing (1-token generation)", items: pp.length, tokensEvaluated: null, seconds: null, tokensPerS: round(ppTokensPerS, 4) },
       ],
       notes: [
         `model ${modelPath.split(/[\\/]/).pop()}, threads ${THREADS}`,
@@ -91,6 +118,7 @@ export default async function (): Promise<BenchReport> {
         `shared prefix saves ${round(1 - evaluated / naive, 3)} of the tokens a per-choice scorer would evaluate`,
       ],
     };
+    return { report, scoredShare: scored / evaluated };
   } finally {
     await engine.dispose();
   }

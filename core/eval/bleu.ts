@@ -4,9 +4,9 @@
 // penalty. Called by the metric registry, the eval runner and the paired bootstrap (which
 // re-aggregates the statistics). SPEC: shared/metrics/SPEC.md §2.
 import { z } from "zod";
-import { bleuTokenSplitter, bleuTokenizerSchema } from "./bleuTokenizers.ts";
-import { NgramTrie, SymbolTable, ZeroedScratch } from "./ngrams.ts";
-import { pyLower, pyRstrip } from "./text.ts";
+import { bleuSpacedTokenizer, bleuTokenSplitter, bleuTokenizerSchema, codes13a, codesIntl, CodeBuffers, type BleuTokenizerName } from "./bleuTokenizers.ts";
+import { IntBuffer, NgramTrie, TokenInterner, ZeroedScratch } from "./ngrams.ts";
+import { isPyWhitespaceCode, pyLower, pyRstrip } from "./text.ts";
 
 export const bleuSmoothSchema = z.enum(["none", "floor", "add-k", "exp"]);
 /** Smoothing: "exp" (default, mteval-v13a/NIST), "floor", "add-k" or "none" (Chen & Cherry 2014 methods). */
@@ -92,6 +92,67 @@ function closestRefLen(hypLen: number, refLens: readonly number[]): number {
   return best;
 }
 
+// A local binding: calls through an imported binding can cost a getter per call under some loaders.
+const isWhitespace = isPyWhitespaceCode;
+
+/**
+ * Appends the ids of the tokens sacrebleu counts for `text` (lowercase if asked, rstrip,
+ * tokenize, split on Python whitespace) to `buf` from `at`; returns how many.
+ */
+function encodeTokens(text: string, opts: ResolvedBleuOptions, scratch: BleuScratch, buf: IntBuffer, at: number): number {
+  const line = pyRstrip(opts.lowercase ? pyLower(text) : text);
+  if (opts.tokenize === "13a") return encodeCodes(line, codes13a, scratch, buf, at);
+  if (opts.tokenize === "intl") return encodeCodes(line, codesIntl, scratch, buf, at);
+  const s = scratch.tokenizer(line);
+  let out = buf.reserve(at + (s.length + 1) / 2 + 1, at);
+  let k = at;
+  let start = -1;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 32;
+    // Most characters are neither whitespace nor control: decide those without a call.
+    if ((c > 32 && c < 0x85) || !isWhitespace(c)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      if (k >= out.length) out = buf.reserve(k + 1, k);
+      out[k++] = scratch.symbols.range(s, start, i);
+      start = -1;
+    }
+  }
+  return k - at;
+}
+
+/** {@link encodeTokens} for the 13a and intl tokenizers, which work on code buffers. */
+function encodeCodes(
+  line: string,
+  tokenize: (line: string, buf: CodeBuffers) => void,
+  scratch: BleuScratch,
+  buf: IntBuffer,
+  at: number,
+): number {
+  const codes = scratch.codes;
+  tokenize(line, codes);
+  const s = codes.cur;
+  const len = codes.length;
+  let out = buf.reserve(at + (len + 1) / 2 + 1, at);
+  let k = at;
+  let start = -1;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? s[i]! : 32;
+    if ((c > 32 && c < 0x85) || !isWhitespace(c)) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      if (k >= out.length) out = buf.reserve(k + 1, k);
+      out[k++] = scratch.symbols.rangeCodes(s, start, i);
+      start = -1;
+    }
+  }
+  return k - at;
+}
+
 /**
  * Sufficient statistics of one segment, sacrebleu's layout:
  * `[sys_len, ref_len, correct_1..correct_N, total_1..total_N]`.
@@ -103,55 +164,94 @@ export function bleuSegmentStats(
   scratch: BleuScratch = new BleuScratch(),
 ): number[] {
   if (references.length === 0) throw new Error("bleu: every segment needs at least one reference");
+  scratch.use(opts.tokenize);
   const N = opts.maxNgramOrder;
-  const { symbols, trie } = scratch;
+  const { trie } = scratch;
   trie.reset();
-  const hypIds = symbols.encode(bleuTokens(hypothesis, opts));
-  const refIds = references.map((r) => symbols.encode(bleuTokens(r, opts)));
-  const hypOcc = trie.occurrences(hypIds, N);
-  const refOcc = refIds.map((ids) => trie.occurrences(ids, N));
+  const hypLen = encodeTokens(hypothesis, opts, scratch, scratch.hyp, 0);
+  const refLens: number[] = [];
+  let refTotal = 0;
+  for (const r of references) {
+    const len = encodeTokens(r, opts, scratch, scratch.refs, refTotal);
+    refLens.push(len);
+    refTotal += len;
+  }
+  const hypOcc = scratch.hypOcc.reserve(hypLen * N);
+  const hypCount = trie.occurrencesInto(scratch.hyp.data, 0, hypLen, N, hypOcc, 0);
+  const refOcc = scratch.refOcc.reserve(refTotal * N);
+  const refIds = scratch.refs.data;
   // Max count of each n-gram over the references (sacrebleu merges reference Counters by max).
+  // Only n-grams the hypothesis has can be clipped against, so the references only look up.
+  let from = 0;
+  let occEnd = 0;
+  const occStarts: number[] = [];
+  for (const len of refLens) {
+    occStarts.push(occEnd);
+    occEnd += trie.knownOccurrencesInto(refIds, from, from + len, N, refOcc, occEnd);
+    from += len;
+  }
   const refMax = scratch.refMax.get(trie.size);
   const tmp = scratch.tmp.get(trie.size);
-  for (const occ of refOcc) {
-    for (const id of occ) tmp[id]!++;
-    for (const id of occ) {
+  for (let r = 0; r < refLens.length; r++) {
+    const a = occStarts[r]!;
+    const b = r + 1 < refLens.length ? occStarts[r + 1]! : occEnd;
+    for (let k = a; k < b; k++) tmp[refOcc[k]!]!++;
+    for (let k = a; k < b; k++) {
+      const id = refOcc[k]!;
       if (tmp[id]! > refMax[id]!) refMax[id] = tmp[id]!;
     }
-    for (const id of occ) tmp[id] = 0;
+    for (let k = a; k < b; k++) tmp[refOcc[k]!] = 0;
   }
   const stats = new Array<number>(2 + 2 * N).fill(0);
-  stats[0] = hypIds.length;
-  stats[1] = closestRefLen(
-    hypIds.length,
-    refIds.map((ids) => ids.length),
-  );
-  for (const id of hypOcc) tmp[id]!++;
-  for (const id of hypOcc) {
+  stats[0] = hypLen;
+  stats[1] = closestRefLen(hypLen, refLens);
+  for (let k = 0; k < hypCount; k++) tmp[hypOcc[k]!]!++;
+  for (let k = 0; k < hypCount; k++) {
+    const id = hypOcc[k]!;
     const c = tmp[id]!;
     if (c === 0) continue; // already counted
     const order = trie.order[id]! - 1;
     stats[2 + N + order]! += c;
-    stats[2 + order]! += Math.min(c, refMax[id]!);
+    const m = refMax[id]!;
+    stats[2 + order]! += c < m ? c : m;
     tmp[id] = 0;
   }
-  for (const occ of refOcc) for (const id of occ) refMax[id] = 0;
+  for (let k = 0; k < occEnd; k++) refMax[refOcc[k]!] = 0;
   return stats;
 }
 
 /**
  * Reusable buffers for scoring many segments: a token table shared by the corpus, a trie
- * emptied per segment and two zeroed count arrays. Pass one to bleuSegmentStats in loops.
+ * emptied per segment, two zeroed count arrays and token / occurrence buffers. Pass one to
+ * bleuSegmentStats in loops.
  */
 export class BleuScratch {
   /** Token ids for the whole corpus. */
-  readonly symbols = new SymbolTable();
+  readonly symbols = new TokenInterner();
   /** n-gram ids, emptied for each segment. */
   readonly trie = new NgramTrie(1024);
   /** Max reference count per n-gram id (left zeroed after each segment). */
   readonly refMax = new ZeroedScratch();
   /** Per-text counts per n-gram id (left zeroed after each segment). */
   readonly tmp = new ZeroedScratch();
+  /** Token ids of the hypothesis, of the references (concatenated) and their n-gram occurrences. */
+  readonly hyp = new IntBuffer();
+  readonly refs = new IntBuffer();
+  readonly hypOcc = new IntBuffer();
+  readonly refOcc = new IntBuffer();
+  /** Code buffers of the 13a tokenizer. */
+  readonly codes = new CodeBuffers();
+  /** The tokenizer of the current options (unsplit output). */
+  tokenizer: (line: string) => string = bleuSpacedTokenizer("13a");
+  private tokenizerName: BleuTokenizerName = "13a";
+
+  /** Selects the tokenizer for `name` (cheap when unchanged). */
+  use(name: BleuTokenizerName): void {
+    if (name !== this.tokenizerName) {
+      this.tokenizer = bleuSpacedTokenizer(name);
+      this.tokenizerName = name;
+    }
+  }
 }
 
 const LOG_ZERO = -9999999999;
@@ -200,6 +300,54 @@ export function bleuFromStats(stats: readonly number[], opts: ResolvedBleuOption
   }
   const score = bp * Math.exp(sum / effOrder);
   return { score, counts: correct, totals: total, precisions, bp, sysLen, refLen };
+}
+
+/**
+ * The score alone of {@link bleuFromStats}, with the same operations in the same order (so
+ * the same value to the last bit) but no allocation: per-item scores of a whole run use it.
+ */
+export function bleuScoreFromStats(stats: readonly number[], opts: ResolvedBleuOptions): number {
+  const N = opts.maxNgramOrder;
+  const sysLen = stats[0]!;
+  const refLen = stats[1]!;
+  let anyCorrect = false;
+  for (let n = 0; n < N; n++) if (stats[2 + n] !== 0) anyCorrect = true;
+  if (!anyCorrect) return 0;
+  const k = opts.smoothValue ?? (opts.smoothMethod === "floor" ? 0.1 : opts.smoothMethod === "add-k" ? 1 : 0);
+  let bp = 1;
+  if (sysLen < refLen) bp = sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0;
+  let smoothMteval = 1;
+  let effOrder = N;
+  let sum = 0;
+  // Orders past the first one without n-grams keep precision 0 (log taken as LOG_ZERO).
+  let stopped = false;
+  for (let n = 1; n <= N; n++) {
+    let p = 0;
+    if (!stopped) {
+      let correct = stats[1 + n]!;
+      let total = stats[1 + N + n]!;
+      if (opts.smoothMethod === "add-k" && n > 1) {
+        correct += k;
+        total += k;
+      }
+      if (total === 0) stopped = true;
+      else {
+        if (opts.effectiveOrder) effOrder = n;
+        if (correct === 0) {
+          if (opts.smoothMethod === "exp") {
+            smoothMteval *= 2;
+            p = 100 / (smoothMteval * total);
+          } else if (opts.smoothMethod === "floor") {
+            p = (100 * k) / total;
+          }
+        } else {
+          p = (100 * correct) / total;
+        }
+      }
+    }
+    if (n <= effOrder) sum += p === 0 ? LOG_ZERO : Math.log(p);
+  }
+  return bp * Math.exp(sum / effOrder);
 }
 
 /** Element-wise sum of statistics rows (sacrebleu `sum_of_lists`). */

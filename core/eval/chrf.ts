@@ -4,8 +4,8 @@
 // and summed over the corpus. Called by the registry, the runner and the paired bootstrap.
 // SPEC: shared/metrics/SPEC.md §3.
 import { z } from "zod";
-import { CodePointTable, NgramTrie, SymbolTable, ZeroedScratch } from "./ngrams.ts";
-import { ASCII_PUNCTUATION, pyLower, pyRemoveWhitespace, pySplit } from "./text.ts";
+import { CodePointTable, IntBuffer, NgramTrie, TokenInterner, ZeroedScratch } from "./ngrams.ts";
+import { ASCII_PUNCTUATION, isPyWhitespaceCode, pyLower, pySplit } from "./text.ts";
 
 export const chrfOptionsSchema = z
   .object({
@@ -60,13 +60,14 @@ export function chrfWords(sentence: string): string[] {
 
 /**
  * Reusable buffers for scoring many segments: code-point and word tables shared by the
- * corpus, tries emptied per segment, and zeroed count arrays. Pass one to chrfSegmentStats in loops.
+ * corpus, tries emptied per segment, zeroed count arrays and id / occurrence buffers. Pass
+ * one to chrfSegmentStats in loops.
  */
 export class ChrfScratch {
   /** Code-point ids for the whole corpus. */
   readonly chars = new CodePointTable();
   /** Word ids for the whole corpus (chrF++). */
-  readonly words = new SymbolTable();
+  readonly words = new TokenInterner();
   /** Character n-gram ids, emptied per segment. */
   readonly charTrie = new NgramTrie(4096);
   /** Word n-gram ids, emptied per segment. */
@@ -76,34 +77,92 @@ export class ChrfScratch {
   readonly refChar = new ZeroedScratch();
   readonly hypWord = new ZeroedScratch();
   readonly refWord = new ZeroedScratch();
+  /** Ids of the text being prepared. */
+  readonly ids = new IntBuffer();
+  /** n-gram occurrences of the hypothesis and of the current reference. */
+  readonly hyp = new SideBuffers();
+  readonly ref = new SideBuffers();
+  /** Distinct n-grams of the hypothesis (characters, words). */
+  readonly hypCharDistinct = new IntBuffer();
+  readonly hypWordDistinct = new IntBuffer();
 }
 
-/** One side's n-gram occurrences: characters, then words (chrF++). */
-interface Side {
-  charLen: number;
-  charOcc: Int32Array;
-  wordLen: number;
-  wordOcc: Int32Array;
+/** One side's n-gram occurrences: characters, then words (chrF++), in reused buffers. */
+class SideBuffers {
+  readonly charOcc = new IntBuffer();
+  readonly wordOcc = new IntBuffer();
+  charLen = 0;
+  charCount = 0;
+  wordLen = 0;
+  wordCount = 0;
 }
 
-function side(text: string, opts: ResolvedChrfOptions, scratch: ChrfScratch): Side {
+// A local binding: calls through an imported binding can cost a getter per call under some loaders.
+const isWhitespace = isPyWhitespaceCode;
+const PUNCT_CODE = new Uint8Array(128);
+for (const c of ASCII_PUNCTUATION) PUNCT_CODE[c.charCodeAt(0)] = 1;
+
+/** Word ids of sacrebleu `CHRF._remove_punctuation(sentence)` into `buf` (see {@link chrfWords}); returns how many. */
+function wordIds(t: string, words: TokenInterner, buf: IntBuffer): number {
+  let out = buf.reserve(t.length + 1);
+  let k = 0;
+  let start = -1;
+  for (let i = 0; i <= t.length; i++) {
+    if (i < t.length && !isWhitespace(t.charCodeAt(i))) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start < 0) continue;
+    if (k + 2 > out.length) out = buf.reserve(k + 2, k);
+    if (i - start === 1) out[k++] = words.range(t, start, i);
+    else if (PUNCT_CODE[t.charCodeAt(i - 1)] === 1) {
+      out[k++] = words.range(t, start, i - 1);
+      out[k++] = words.range(t, i - 1, i);
+    } else if (PUNCT_CODE[t.charCodeAt(start)] === 1) {
+      out[k++] = words.range(t, start, start + 1);
+      out[k++] = words.range(t, start + 1, i);
+    } else out[k++] = words.range(t, start, i);
+    start = -1;
+  }
+  return k;
+}
+
+/**
+ * Fills `side` with one text's n-grams. The hypothesis (`known` false) adds its n-grams to
+ * the tries; a reference (`known` true) only looks up, keeping the n-grams the hypothesis
+ * has: the others never match, and the reference's totals come from its length.
+ */
+function fillSide(text: string, opts: ResolvedChrfOptions, scratch: ChrfScratch, known: boolean, side: SideBuffers): void {
   const t = opts.lowercase ? pyLower(text) : text;
-  const chars = scratch.chars.encode(opts.whitespace ? t : pyRemoveWhitespace(t));
-  const words = opts.wordOrder > 0 ? scratch.words.encode(chrfWords(t)) : new Int32Array(0);
-  return {
-    charLen: chars.length,
-    charOcc: scratch.charTrie.occurrences(chars, opts.charOrder),
-    wordLen: words.length,
-    wordOcc: opts.wordOrder > 0 ? scratch.wordTrie.occurrences(words, opts.wordOrder) : words,
-  };
+  const ids = scratch.ids;
+  let n = scratch.chars.encodeInto(t, !opts.whitespace, ids);
+  side.charLen = n;
+  let occ = side.charOcc.reserve(n * opts.charOrder);
+  side.charCount = known
+    ? scratch.charTrie.knownOccurrencesInto(ids.data, 0, n, opts.charOrder, occ, 0)
+    : scratch.charTrie.occurrencesInto(ids.data, 0, n, opts.charOrder, occ, 0);
+  if (opts.wordOrder === 0) {
+    side.wordLen = 0;
+    side.wordCount = 0;
+    return;
+  }
+  n = wordIds(t, scratch.words, ids);
+  side.wordLen = n;
+  occ = side.wordOcc.reserve(n * opts.wordOrder);
+  side.wordCount = known
+    ? scratch.wordTrie.knownOccurrencesInto(ids.data, 0, n, opts.wordOrder, occ, 0)
+    : scratch.wordTrie.occurrencesInto(ids.data, 0, n, opts.wordOrder, occ, 0);
 }
 
-/** Counts `occ` into the zeroed `counts` and returns the distinct ids. */
-function count(occ: Int32Array, counts: Int32Array): Int32Array {
-  const distinct = new Int32Array(occ.length);
+/** Counts `occ[0, len)` into the zeroed `counts` and writes the distinct ids to `distinct`; returns how many. */
+function count(occ: Int32Array, len: number, counts: Int32Array, distinct: IntBuffer): number {
+  const out = distinct.reserve(len);
   let d = 0;
-  for (const id of occ) if (counts[id]!++ === 0) distinct[d++] = id;
-  return distinct.subarray(0, d);
+  for (let k = 0; k < len; k++) {
+    const id = occ[k]!;
+    if (counts[id]!++ === 0) out[d++] = id;
+  }
+  return d;
 }
 
 /**
@@ -116,6 +175,7 @@ function pushOrderStats(
   hypLen: number,
   refLen: number,
   hypDistinct: Int32Array,
+  distinctCount: number,
   hypCounts: Int32Array,
   refCounts: Int32Array,
   order: Int32Array,
@@ -125,7 +185,8 @@ function pushOrderStats(
     const refCount = Math.max(0, refLen - n + 1);
     stats.push(refCount > 0 ? Math.max(0, hypLen - n + 1) : 0, refCount, 0);
   }
-  for (const id of hypDistinct) {
+  for (let k = 0; k < distinctCount; k++) {
+    const id = hypDistinct[k]!;
     const r = refCounts[id]!;
     if (r > 0) {
       const h = hypCounts[id]!;
@@ -189,42 +250,31 @@ export function chrfSegmentStats(
   if (references.length === 0) throw new Error("chrf: every segment needs at least one reference");
   scratch.charTrie.reset();
   scratch.wordTrie.reset();
-  const hyp = side(hypothesis, opts, scratch);
-  const refs = references.map((r) => side(r, opts, scratch));
+  const hyp = scratch.hyp;
+  const ref = scratch.ref;
+  fillSide(hypothesis, opts, scratch, false, hyp);
   const hypChar = scratch.hypChar.get(scratch.charTrie.size);
   const refChar = scratch.refChar.get(scratch.charTrie.size);
   const hypWord = scratch.hypWord.get(scratch.wordTrie.size);
   const refWord = scratch.refWord.get(scratch.wordTrie.size);
-  const hypCharDistinct = count(hyp.charOcc, hypChar);
-  const hypWordDistinct = count(hyp.wordOcc, hypWord);
+  const charDistinct = count(hyp.charOcc.data, hyp.charCount, hypChar, scratch.hypCharDistinct);
+  const wordDistinct = count(hyp.wordOcc.data, hyp.wordCount, hypWord, scratch.hypWordDistinct);
+  const hypCharDistinct = scratch.hypCharDistinct.data;
+  const hypWordDistinct = scratch.hypWordDistinct.data;
   let best: number[] = [];
   let bestF = -1;
-  for (const ref of refs) {
-    for (const id of ref.charOcc) refChar[id]!++;
-    for (const id of ref.wordOcc) refWord[id]!++;
+  for (const r of references) {
+    // References only look n-grams up, so the tries (and the count buffers' sizes) stay as the hypothesis left them.
+    fillSide(r, opts, scratch, true, ref);
+    const charOcc = ref.charOcc.data;
+    const wordOcc = ref.wordOcc.data;
+    for (let k = 0; k < ref.charCount; k++) refChar[charOcc[k]!]!++;
+    for (let k = 0; k < ref.wordCount; k++) refWord[wordOcc[k]!]!++;
     const stats: number[] = [];
-    pushOrderStats(
-      stats,
-      opts.charOrder,
-      hyp.charLen,
-      ref.charLen,
-      hypCharDistinct,
-      hypChar,
-      refChar,
-      scratch.charTrie.order,
-    );
-    pushOrderStats(
-      stats,
-      opts.wordOrder,
-      hyp.wordLen,
-      ref.wordLen,
-      hypWordDistinct,
-      hypWord,
-      refWord,
-      scratch.wordTrie.order,
-    );
-    for (const id of ref.charOcc) refChar[id] = 0;
-    for (const id of ref.wordOcc) refWord[id] = 0;
+    pushOrderStats(stats, opts.charOrder, hyp.charLen, ref.charLen, hypCharDistinct, charDistinct, hypChar, refChar, scratch.charTrie.order);
+    pushOrderStats(stats, opts.wordOrder, hyp.wordLen, ref.wordLen, hypWordDistinct, wordDistinct, hypWord, refWord, scratch.wordTrie.order);
+    for (let k = 0; k < ref.charCount; k++) refChar[charOcc[k]!] = 0;
+    for (let k = 0; k < ref.wordCount; k++) refWord[wordOcc[k]!] = 0;
     const f = chrfFromStats(stats, opts);
     // Strictly greater, starting from -1: the first reference wins ties.
     if (f > bestF) {
@@ -232,8 +282,8 @@ export function chrfSegmentStats(
       best = stats;
     }
   }
-  for (const id of hypCharDistinct) hypChar[id] = 0;
-  for (const id of hypWordDistinct) hypWord[id] = 0;
+  for (let k = 0; k < charDistinct; k++) hypChar[hypCharDistinct[k]!] = 0;
+  for (let k = 0; k < wordDistinct; k++) hypWord[hypWordDistinct[k]!] = 0;
   return best;
 }
 

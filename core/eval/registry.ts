@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   BleuScratch,
   bleuFromStats,
+  bleuScoreFromStats,
   bleuSegmentStats,
   resolveBleuOptions,
   type BleuOptions,
@@ -164,6 +165,17 @@ function bleuDetails(sums: Float64Array, o: ResolvedBleuOptions): Record<string,
   return d;
 }
 
+/** Corpus options with effective order on (per-item sentence BLEU), made once per options object. */
+const sentenceOptionsCache = new WeakMap<ResolvedBleuOptions, ResolvedBleuOptions>();
+function sentenceOptions(o: ResolvedBleuOptions): ResolvedBleuOptions {
+  let s = sentenceOptionsCache.get(o);
+  if (s === undefined) {
+    s = { ...o, effectiveOrder: true };
+    sentenceOptionsCache.set(o, s);
+  }
+  return s;
+}
+
 const bleuDefinition: MetricDefinition<ResolvedBleuOptions> = {
   name: "bleu",
   title: "BLEU (sacrebleu, corpus)",
@@ -187,7 +199,7 @@ const bleuDefinition: MetricDefinition<ResolvedBleuOptions> = {
       bleuSegmentStats(need(item.prediction, i, "prediction", "bleu"), refsOf(item, i, "bleu"), o, scratch);
   },
   score: (sums, _n, o) => bleuFromStats(Array.from(sums), o).score,
-  itemScore: (s, o) => bleuFromStats(s, { ...o, effectiveOrder: true }).score,
+  itemScore: (s, o) => bleuScoreFromStats(s, sentenceOptions(o)),
   details: (sums, _n, o) => bleuDetails(sums, o),
 };
 
@@ -213,7 +225,7 @@ const sentenceBleuDefinition: MetricDefinition<ResolvedBleuOptions> = {
         o,
         scratch,
       );
-      return [bleuFromStats(stats, o).score];
+      return [bleuScoreFromStats(stats, o)];
     };
   },
   score: (sums, n) => sums[0]! / n,

@@ -2,7 +2,7 @@
 // tokenizer (and NLTK 3.8's Porter stemmer when stemming), including score_multi for several
 // references. Called by the metric registry and the eval runner. SPEC: shared/metrics/SPEC.md §1.
 import { z } from "zod";
-import { NgramTrie, SymbolTable, ZeroedScratch } from "./ngrams.ts";
+import { IntBuffer, NgramTrie, TokenInterner, ZeroedScratch } from "./ngrams.ts";
 import { porterStem } from "./porterStemmer.ts";
 
 /** Precision, recall and F1 of one ROUGE type, each in [0, 1]. */
@@ -97,100 +97,151 @@ export function rougeTokenize(text: string, useStemmer = false, stemCache?: Map<
   return tokenizeLines(text, useStemmer, stemCache).flat();
 }
 
-/** A tokenized text: token ids of the whole text and of each line with tokens. */
-interface Prepared {
-  ids: Int32Array;
-  lines: Int32Array[];
+/** A tokenized text in reused buffers: token ids, and the end offset of each line with tokens. */
+class PreparedText {
+  /** Token ids of the whole text (first `length` entries). */
+  readonly ids = new IntBuffer();
+  /** Exclusive end offset in `ids` of each line with tokens (first `lineCount` entries). */
+  readonly ends = new IntBuffer();
+  /** Number of tokens. */
+  length = 0;
+  /** Number of lines with tokens. */
+  lineCount = 0;
 }
 
 /** Shared state for scoring many pairs: token table, n-gram trie, count and LCS buffers. */
 export class RougeScratch {
-  /** Token ids shared by every text scored with this scratch. */
-  readonly symbols = new SymbolTable();
+  /** Token ids shared by every text scored with this scratch (stems share the same ids). */
+  readonly symbols = new TokenInterner();
   /** n-gram ids for ROUGE-N with n > 1, emptied per pair. */
   readonly trie = new NgramTrie(1024);
   /** Reference-side counts (left zeroed after use). */
   readonly countsA = new ZeroedScratch();
   /** Prediction-side counts (left zeroed after use). */
   readonly countsB = new ZeroedScratch();
-  /** Porter stems already computed. */
-  readonly stemCache = new Map<string, string>();
+  /** Stem id of each token id: -1 not computed yet, -2 an empty stem (dropped). */
+  stemOf = new Int32Array(256).fill(-1);
+  /** The prediction being scored. */
+  readonly pred = new PreparedText();
+  /** The reference being scored. */
+  readonly ref = new PreparedText();
+  /** n-gram ids of the reference and of the prediction. */
+  readonly gramsA = new IntBuffer();
+  readonly gramsB = new IntBuffer();
+  /** Two LCS rows (ROUGE-L) and the marks of the union LCS (ROUGE-Lsum). */
+  readonly rowA = new IntBuffer();
+  readonly rowB = new IntBuffer();
+  readonly marks = new IntBuffer();
   /** LCS table buffer for rougeLsum, grown on demand. */
   lcs = new Int32Array(4096);
 }
 
-/** Tokenizes like {@link tokenizeLines} straight into token ids (lines are views into `ids`). */
-function prepare(text: string, useStemmer: boolean, scratch: RougeScratch): Prepared {
-  const t = text.toLowerCase();
-  const ids = new Int32Array((t.length + 1) >> 1);
-  const lines: Int32Array[] = [];
+/** The stem id of token `id` (Porter stem interned with the same table), cached per id. */
+function stemId(id: number, scratch: RougeScratch): number {
+  if (id >= scratch.stemOf.length) {
+    let cap = scratch.stemOf.length;
+    while (cap <= id) cap *= 2;
+    const grown = new Int32Array(cap).fill(-1);
+    grown.set(scratch.stemOf);
+    scratch.stemOf = grown;
+  }
+  let s = scratch.stemOf[id]!;
+  if (s === -1) {
+    const stem = porterStem(scratch.symbols.names[id]!);
+    // rouge-score keeps only non-empty tokens; stems of [a-z0-9]+ tokens stay in that alphabet.
+    s = stem.length > 0 ? scratch.symbols.id(stem) : -2;
+    scratch.stemOf[id] = s;
+  }
+  return s;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Tokenizes like {@link tokenizeLines} straight into token ids in `out`, without slicing the
+ * text per token: runs of ASCII [a-z0-9] in the Python-lowercased text are interned as ranges.
+ */
+function prepare(text: string, useStemmer: boolean, scratch: RougeScratch, out: PreparedText): void {
+  // Python lower() equals ASCII lowercasing on ASCII text, which the scan does per token
+  // (rangeFolded); only text with other characters is lowercased whole first.
+  const ascii = !NON_ASCII.test(text);
+  const t = ascii ? text : text.toLowerCase();
+  const ids = out.ids.reserve((t.length + 1) >> 1);
+  let ends = out.ends.data;
   let n = 0;
+  let lines = 0;
   let lineStart = 0;
   let start = -1;
-  for (let i = 0; i <= t.length; i++) {
-    const c = i < t.length ? t.charCodeAt(i) : 10;
-    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+  const len = t.length;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? t.charCodeAt(i) : 10;
+    const f = c | 0x20;
+    if ((f >= 97 && f <= 122 && (ascii || c >= 97)) || (c >= 48 && c <= 57)) {
       if (start < 0) start = i;
       continue;
     }
     if (start >= 0) {
-      let tok = t.slice(start, i);
+      let id = ascii ? scratch.symbols.rangeFolded(t, start, i) : scratch.symbols.range(t, start, i);
+      if (useStemmer && i - start > 3) id = stemId(id, scratch);
+      if (id >= 0) ids[n++] = id;
       start = -1;
-      if (useStemmer && tok.length > 3) {
-        let stem = scratch.stemCache.get(tok);
-        if (stem === undefined) {
-          stem = porterStem(tok);
-          scratch.stemCache.set(tok, stem);
-        }
-        tok = stem;
-      }
-      if (tok.length > 0) ids[n++] = scratch.symbols.id(tok);
     }
     if (c === 10 && n > lineStart) {
-      lines.push(ids.subarray(lineStart, n));
+      if (lines >= ends.length) ends = out.ends.reserve(lines + 1, lines);
+      ends[lines++] = n;
       lineStart = n;
     }
   }
-  return { ids: ids.subarray(0, n), lines };
+  out.length = n;
+  out.lineCount = lines;
 }
 
 /** Multiset n-gram overlap (rouge-score `_score_ngrams`). */
-function scoreNgrams(ref: Int32Array, pred: Int32Array, n: number, scratch: RougeScratch): RougeScore {
+function scoreNgrams(ref: PreparedText, pred: PreparedText, n: number, scratch: RougeScratch): RougeScore {
   const refTotal = Math.max(0, ref.length - n + 1);
   const predTotal = Math.max(0, pred.length - n + 1);
   let overlap = 0;
   if (refTotal > 0 && predTotal > 0) {
-    let refNg = ref;
-    let predNg = pred;
+    let refNg = ref.ids.data;
+    let predNg = pred.ids.data;
     let size = scratch.symbols.size;
+    let refFound = refTotal;
     if (n > 1) {
+      // The prediction's n-grams go into the trie; the reference's are only looked up, since
+      // one the prediction lacks overlaps nothing (its count comes from the length).
       scratch.trie.reset();
-      refNg = scratch.trie.ngrams(ref, n);
-      predNg = scratch.trie.ngrams(pred, n);
+      predNg = scratch.gramsB.reserve(predTotal);
+      scratch.trie.ngramsInto(pred.ids.data, 0, pred.length, n, predNg, 0);
+      refNg = scratch.gramsA.reserve(refTotal);
+      refFound = scratch.trie.knownNgramsInto(ref.ids.data, 0, ref.length, n, refNg, 0);
       size = scratch.trie.size;
     }
     const cr = scratch.countsA.get(size);
     const cp = scratch.countsB.get(size);
-    for (const g of refNg) cr[g]!++;
-    for (const g of predNg) cp[g]!++;
-    for (const g of refNg) {
+    for (let k = 0; k < refFound; k++) cr[refNg[k]!]!++;
+    for (let k = 0; k < predTotal; k++) cp[predNg[k]!]!++;
+    for (let k = 0; k < refFound; k++) {
+      const g = refNg[k]!;
       const r = cr[g]!;
       if (r === 0) continue; // this n-gram was already counted
       const p = cp[g]!;
       overlap += r < p ? r : p;
       cr[g] = 0;
     }
-    for (const g of predNg) cp[g] = 0;
+    for (let k = 0; k < predTotal; k++) cp[predNg[k]!] = 0;
   }
   const precision = overlap / Math.max(predTotal, 1);
   const recall = overlap / Math.max(refTotal, 1);
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
 }
 
-/** Full (rows+1)x(cols+1) LCS table, row-major, with `ref` as rows, in a reused buffer. */
-function lcsTable(ref: Int32Array, can: Int32Array, scratch: RougeScratch): Int32Array {
-  const rows = ref.length;
-  const cols = can.length;
+/**
+ * Full (rows+1)x(cols+1) LCS table, row-major, of `a[as, ae)` (rows) against `b[bs, be)`
+ * (columns), in a reused buffer.
+ */
+function lcsTable(a: Int32Array, as: number, ae: number, b: Int32Array, bs: number, be: number, scratch: RougeScratch): Int32Array {
+  const rows = ae - as;
+  const cols = be - bs;
   const w = cols + 1;
   const size = (rows + 1) * w;
   if (scratch.lcs.length < size) {
@@ -201,12 +252,12 @@ function lcsTable(ref: Int32Array, can: Int32Array, scratch: RougeScratch): Int3
   const t = scratch.lcs;
   t.fill(0, 0, w);
   for (let i = 1; i <= rows; i++) {
-    const r = ref[i - 1]!;
+    const r = a[as + i - 1]!;
     const row = i * w;
     const prev = row - w;
     t[row] = 0;
     for (let j = 1; j <= cols; j++) {
-      if (r === can[j - 1]) t[row + j] = t[prev + j - 1]! + 1;
+      if (r === b[bs + j - 1]) t[row + j] = t[prev + j - 1]! + 1;
       else {
         const up = t[prev + j]!;
         const left = t[row + j - 1]!;
@@ -217,13 +268,15 @@ function lcsTable(ref: Int32Array, can: Int32Array, scratch: RougeScratch): Int3
   return t;
 }
 
-/** LCS length with two rolling rows (ROUGE-L needs only the length). */
-function lcsLength(a: Int32Array, b: Int32Array): number {
-  let prev = new Int32Array(b.length + 1);
-  let cur = new Int32Array(b.length + 1);
-  for (let i = 1; i <= a.length; i++) {
+/** LCS length of `a[0, al)` and `b[0, bl)` with two rolling rows (ROUGE-L needs only the length). */
+function lcsLength(a: Int32Array, al: number, b: Int32Array, bl: number, scratch: RougeScratch): number {
+  let prev = scratch.rowA.reserve(bl + 1);
+  let cur = scratch.rowB.reserve(bl + 1);
+  prev.fill(0, 0, bl + 1);
+  cur[0] = 0;
+  for (let i = 1; i <= al; i++) {
     const x = a[i - 1]!;
-    for (let j = 1; j <= b.length; j++) {
+    for (let j = 1; j <= bl; j++) {
       if (x === b[j - 1]) cur[j] = prev[j - 1]! + 1;
       else cur[j] = prev[j]! > cur[j - 1]! ? prev[j]! : cur[j - 1]!;
     }
@@ -231,12 +284,12 @@ function lcsLength(a: Int32Array, b: Int32Array): number {
     prev = cur;
     cur = tmp;
   }
-  return prev[b.length]!;
+  return prev[bl]!;
 }
 
-function scoreLcs(ref: Int32Array, pred: Int32Array): RougeScore {
+function scoreLcs(ref: PreparedText, pred: PreparedText, scratch: RougeScratch): RougeScore {
   if (ref.length === 0 || pred.length === 0) return { ...ZERO };
-  const l = lcsLength(ref, pred);
+  const l = lcsLength(ref.ids.data, ref.length, pred.ids.data, pred.length, scratch);
   const precision = l / pred.length;
   const recall = l / ref.length;
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
@@ -246,35 +299,43 @@ function scoreLcs(ref: Int32Array, pred: Int32Array): RougeScore {
  * Summary-level union LCS (rouge-score `_summary_level_lcs`). The backtrack's tie rule
  * (move the reference index on ties) decides which LCS joins the union, so it is kept as is.
  */
-function scoreLsum(refSents: Int32Array[], predSents: Int32Array[], scratch: RougeScratch): RougeScore {
-  let m = 0;
-  let n = 0;
-  for (const s of refSents) m += s.length;
-  for (const s of predSents) n += s.length;
+function scoreLsum(ref: PreparedText, pred: PreparedText, scratch: RougeScratch): RougeScore {
+  const m = ref.length;
+  const n = pred.length;
   if (m === 0 || n === 0) return { ...ZERO };
   const vocab = scratch.symbols.size;
   const cntR = scratch.countsA.get(vocab);
   const cntP = scratch.countsB.get(vocab);
-  for (const s of refSents) for (const t of s) cntR[t]!++;
-  for (const s of predSents) for (const t of s) cntP[t]!++;
+  const r = ref.ids.data;
+  const c = pred.ids.data;
+  const rEnds = ref.ends.data;
+  const cEnds = pred.ends.data;
+  for (let k = 0; k < m; k++) cntR[r[k]!]!++;
+  for (let k = 0; k < n; k++) cntP[c[k]!]!++;
+  const inUnion = scratch.marks.reserve(m);
+  inUnion.fill(0, 0, m);
   let hits = 0;
-  for (const r of refSents) {
-    const inUnion = new Uint8Array(r.length);
-    for (const c of predSents) {
-      const t = lcsTable(r, c, scratch);
-      const w = c.length + 1;
-      let i = r.length;
-      let j = c.length;
+  let rs = 0;
+  for (let a = 0; a < ref.lineCount; a++) {
+    const re = rEnds[a]!;
+    let cs = 0;
+    for (let b = 0; b < pred.lineCount; b++) {
+      const ce = cEnds[b]!;
+      const t = lcsTable(r, rs, re, c, cs, ce, scratch);
+      const w = ce - cs + 1;
+      let i = re - rs;
+      let j = ce - cs;
       while (i > 0 && j > 0) {
-        if (r[i - 1] === c[j - 1]) {
-          inUnion[i - 1] = 1;
+        if (r[rs + i - 1] === c[cs + j - 1]) {
+          inUnion[rs + i - 1] = 1;
           i--;
           j--;
         } else if (t[i * w + j - 1]! > t[(i - 1) * w + j]!) j--;
         else i--;
       }
+      cs = ce;
     }
-    for (let k = 0; k < r.length; k++) {
+    for (let k = rs; k < re; k++) {
       if (!inUnion[k]) continue;
       const tok = r[k]!;
       if (cntP[tok]! > 0 && cntR[tok]! > 0) {
@@ -283,10 +344,11 @@ function scoreLsum(refSents: Int32Array[], predSents: Int32Array[], scratch: Rou
         cntR[tok]!--;
       }
     }
+    rs = re;
   }
   // Leave the shared count buffers zeroed for the next user.
-  for (const s of refSents) for (const t of s) cntR[t] = 0;
-  for (const s of predSents) for (const t of s) cntP[t] = 0;
+  for (let k = 0; k < m; k++) cntR[r[k]!] = 0;
+  for (let k = 0; k < n; k++) cntP[c[k]!] = 0;
   const precision = hits / n;
   const recall = hits / m;
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
@@ -304,12 +366,12 @@ function resolve(options: RougeOptions | undefined): ResolvedRougeOptions {
   return rougeOptionsSchema.parse(options ?? {});
 }
 
-function scorePrepared(ref: Prepared, pred: Prepared, opts: ResolvedRougeOptions, scratch: RougeScratch) {
+function scorePrepared(ref: PreparedText, pred: PreparedText, opts: ResolvedRougeOptions, scratch: RougeScratch) {
   const result: Partial<Record<RougeType, RougeScore>> = {};
   for (const type of opts.types) {
-    if (type === "rougeL") result.rougeL = scoreLcs(ref.ids, pred.ids);
-    else if (type === "rougeLsum") result.rougeLsum = scoreLsum(ref.lines, pred.lines, scratch);
-    else result[type] = scoreNgrams(ref.ids, pred.ids, Number(type.slice(5)), scratch);
+    if (type === "rougeL") result.rougeL = scoreLcs(ref, pred, scratch);
+    else if (type === "rougeLsum") result.rougeLsum = scoreLsum(ref, pred, scratch);
+    else result[type] = scoreNgrams(ref, pred, type.charCodeAt(5) - 48, scratch);
   }
   return result;
 }
@@ -347,9 +409,15 @@ export function rougeScoreMultiResolved(
   scratch: RougeScratch = new RougeScratch(),
 ): Partial<Record<RougeType, RougeScore>> {
   if (references.length === 0) throw new Error("rouge: at least one reference is required");
-  const pred = prepare(prediction, opts.useStemmer, scratch);
-  const all = references.map((r) => scorePrepared(prepare(r, opts.useStemmer, scratch), pred, opts, scratch));
-  if (all.length === 1) return all[0]!;
+  prepare(prediction, opts.useStemmer, scratch, scratch.pred);
+  if (references.length === 1) {
+    prepare(references[0]!, opts.useStemmer, scratch, scratch.ref);
+    return scorePrepared(scratch.ref, scratch.pred, opts, scratch);
+  }
+  const all = references.map((r) => {
+    prepare(r, opts.useStemmer, scratch, scratch.ref);
+    return scorePrepared(scratch.ref, scratch.pred, opts, scratch);
+  });
   const best: Partial<Record<RougeType, RougeScore>> = {};
   for (const type of opts.types) {
     let pick = all[0]![type]!;
