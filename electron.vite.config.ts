@@ -9,7 +9,7 @@ export default defineConfig({
   main: {
     build: {
       outDir: "out/main",
-      rollupOptions: { input: { index: "electron/main.ts", engineHost: "engine/host/main.ts" }, external, output: { format: "es", entryFileNames: "[name].js" } },
+      rollupOptions: { input: { index: "electron/main.ts", engineHost: "engine/host/main.ts", downloadWorker: "engine/download/worker.ts" }, external, output: { format: "es", entryFileNames: "[name].js" } },
     },
   },
   preload: {

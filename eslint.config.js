@@ -22,7 +22,7 @@ const zones = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", "dist/", ".fixtures/", "test-results/", "bench/results/", "coverage/", "release/", "**/*.d.ts"] },
+  { ignores: ["node_modules/", "out/", "dist/", ".fixtures/", "test-results/", "bench/results/", "bench/.cache/", "coverage/", "release/", "**/*.d.ts"] },
   ...tseslint.configs.recommended,
   ...svelte.configs["flat/recommended"],
   {

@@ -11,8 +11,13 @@ import { openStore } from "../db/index.ts";
 import { nodeFiles } from "../db/files.ts";
 import { sqliteCritiqueStore } from "../db/critique.ts";
 import { sqliteEvaluationStore } from "../db/evaluation.ts";
+import { sqliteProviderStore } from "../db/providers.ts";
+import { remoteBackend } from "../engine/remote/index.ts";
+import { sqliteForgettingStore } from "../db/forgetting.ts";
+import { EngineBuilder, readEngineSettings } from "../engine/build/EngineBuilder.ts";
 import { EngineClient } from "../engine/client/EngineClient.ts";
 import { utilityProcessLauncher } from "../engine/client/launcher.ts";
+import { DownloadClient } from "../engine/download/DownloadClient.ts";
 import { desktopHandlers } from "./desktop.ts";
 
 /** Options for createDesktopServices. */
@@ -44,15 +49,26 @@ export async function createDesktopServices(options: DesktopServicesOptions): Pr
   const envThreads = Number(process.env.LATHE_THREADS);
   const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : null);
   const hostEntry = join(import.meta.dirname, "engineHost.js");
+  // The library setting (prebuilt or the build made on this machine) persists in <data>/engine.json.
+  const engineSettingsFile = join(options.paths.home, "engine.json");
   const engine = new EngineClient({
-    host: { threads },
+    host: { threads, library: readEngineSettings(engineSettingsFile).library },
     launcher: utilityProcessLauncher((env) =>
       utilityProcess.fork(hostEntry, [], { env: { ...process.env, ...env }, stdio: "pipe", serviceName: "Lathe engine" }),
     ),
   });
+  // Downloads run in a utility process of their own (out/main/downloadWorker.js), so they outlive engine restarts.
+  const downloads = new DownloadClient({
+    roots: [options.paths.models, options.paths.adapters],
+    launcher: utilityProcessLauncher((env) =>
+      utilityProcess.fork(join(import.meta.dirname, "downloadWorker.js"), [], { env: { ...process.env, ...env }, stdio: "pipe", serviceName: "Lathe downloads" }),
+    ),
+  });
+  const engineBuild = new EngineBuilder({ engine, settingsFile: engineSettingsFile });
   const services = await createLatheServices({
     stores: store,
     engine,
+    engineBuild,
     files: nodeFiles,
     paths: options.paths,
     appVersion: options.appVersion,
@@ -62,11 +78,16 @@ export async function createDesktopServices(options: DesktopServicesOptions): Pr
     threads,
     critique: sqliteCritiqueStore(store.db, store.path),
     evaluation: sqliteEvaluationStore(store.db, store.path),
+    providers: sqliteProviderStore(store.db),
+    remote: remoteBackend,
+    downloads,
+    forgetting: sqliteForgettingStore(store.db, store.path),
   });
   return {
     handlers: { ...services.handlers, desktop: desktopHandlers((o) => dialog.showOpenDialog(o)) },
     async dispose() {
       services.dispose();
+      await downloads.dispose();
       await engine.dispose();
       store.close();
     },

@@ -12,7 +12,12 @@ import { openStore, type SqliteStore } from "../db/index.ts";
 import { nodeFiles } from "../db/files.ts";
 import { sqliteCritiqueStore } from "../db/critique.ts";
 import { sqliteEvaluationStore } from "../db/evaluation.ts";
+import { sqliteProviderStore } from "../db/providers.ts";
+import { remoteBackend } from "../engine/remote/index.ts";
+import { sqliteForgettingStore } from "../db/forgetting.ts";
 import { EngineClient } from "../engine/client/EngineClient.ts";
+import { EngineBuilder, readEngineSettings } from "../engine/build/EngineBuilder.ts";
+import { DownloadClient } from "../engine/download/DownloadClient.ts";
 import { startHttpServer, type RunningHttpServer } from "./http.ts";
 import { openAiRoutes } from "./openai.ts";
 
@@ -34,6 +39,8 @@ export interface StartLatheOptions {
   token?: string;
   /** CPU threads for llama.cpp. Default: LATHE_THREADS, else the physical cores. */
   threads?: number;
+  /** Hugging Face endpoint for hf: downloads (tests point it at a local server). Default: node-llama-cpp's (MODEL_ENDPOINT / HF_ENDPOINT, else huggingface.co). */
+  hfEndpoint?: string;
 }
 
 export interface RunningLathe {
@@ -66,10 +73,16 @@ export async function startLathe(options: StartLatheOptions = {}): Promise<Runni
   const store = openStore({ path: paths.database });
   const envThreads = Number(process.env.LATHE_THREADS);
   const threads = options.threads ?? (Number.isInteger(envThreads) && envThreads > 0 ? envThreads : null);
-  const engine = new EngineClient({ host: { threads } });
+  // The library setting (prebuilt or the build made on this machine) persists in <data>/engine.json.
+  const engineSettingsFile = join(paths.home, "engine.json");
+  const engine = new EngineClient({ host: { threads, library: readEngineSettings(engineSettingsFile).library } });
+  const engineBuild = new EngineBuilder({ engine, settingsFile: engineSettingsFile });
+  // Downloads run in a process of their own, so they outlive engine restarts.
+  const downloads = new DownloadClient({ roots: [paths.models, paths.adapters], ...(options.hfEndpoint ? { hfEndpoint: options.hfEndpoint } : {}) });
   const services = await createLatheServices({
     stores: store,
     engine,
+    engineBuild,
     files: nodeFiles,
     paths,
     appVersion: packageVersion(join(repoRoot, "package.json")),
@@ -79,6 +92,10 @@ export async function startLathe(options: StartLatheOptions = {}): Promise<Runni
     threads,
     critique: sqliteCritiqueStore(store.db, store.path),
     evaluation: sqliteEvaluationStore(store.db, store.path),
+    providers: sqliteProviderStore(store.db),
+    remote: remoteBackend,
+    downloads,
+    forgetting: sqliteForgettingStore(store.db, store.path),
   });
 
   const servers = new Set<{ dispose(): void }>();
@@ -90,7 +107,7 @@ export async function startLathe(options: StartLatheOptions = {}): Promise<Runni
       allowRemote: options.allowRemote ?? false,
       staticDir: options.staticDir === undefined ? join(repoRoot, "out", "renderer") : options.staticDir,
       ...(options.token ? { token: options.token } : {}),
-      onRequest: openAiRoutes({ models: store.models, adapters: store.adapters, sessions: services.sessions, engine }),
+      onRequest: openAiRoutes({ models: store.models, adapters: store.adapters, sessions: services.sessions, engine: services.sessions.engine }),
       onConnection(channel) {
         const s = serveApi(contract, services.handlers, channel);
         servers.add(s);
@@ -102,6 +119,7 @@ export async function startLathe(options: StartLatheOptions = {}): Promise<Runni
     });
   } catch (err) {
     services.dispose();
+    await downloads.dispose();
     await engine.dispose();
     store.close();
     throw err;
@@ -115,6 +133,7 @@ export async function startLathe(options: StartLatheOptions = {}): Promise<Runni
       for (const s of servers) s.dispose();
       await http.close();
       services.dispose();
+      await downloads.dispose();
       await engine.dispose();
       store.close();
     },

@@ -10,6 +10,7 @@ import { typedPromptSchema } from "./sampling.ts";
 import type { GenerationTimings, StopReason } from "../engine/types.ts";
 import type { AdapterRecord, AdapterUse } from "../history/types.ts";
 import { samplingConfigSchema, type SamplingConfig } from "../sampling/config.ts";
+import type { ForgettingReport, ForgettingSuiteResult } from "../evaluation/forgetting.ts";
 
 const id = z.string().min(1).max(200);
 
@@ -225,6 +226,65 @@ export interface ScanResult {
   refused: { path: string; fileName: string; refusal: AdapterRefusal; reason: string }[];
 }
 
+/** Packets of `forgettingCheck` and `forgettingResume`. */
+export type ForgettingPacket =
+  /** The report was created (or resumed); it is saved before any run starts. */
+  | { type: "report"; report: ForgettingReport }
+  /** Items done of all items of all suites (both sides), with an ETA; `suite` is 0-based of `suites`. */
+  | { type: "progress"; done: number; total: number; etaMs: number | null; label: string; suite: number; suites: number; side: "base" | "adapter" }
+  /** A suite compared (or failed: `result` null, `error` set). */
+  | { type: "suite"; index: number; suite: ForgettingSuiteResult }
+  /** A suite failed (the check goes on); `item` is its index. */
+  | ItemErrorPacket
+  /** Every suite done; the stored report. */
+  | { type: "done"; report: ForgettingReport };
+
+/** Input of `forgettingCheck`. */
+export const forgettingCheckInputSchema = z.object({
+  modelId: id,
+  /** The adapter set checked against the base (at least one adapter). */
+  adapters: z.array(adapterChoiceSchema).min(1).max(16),
+  /** Suites to run, each marked target (the adapter was meant for it) or guard (default: watched for forgetting). */
+  suites: z
+    .array(z.object({ suiteId: id, role: z.enum(["target", "guard"]).default("guard") }))
+    .min(1)
+    .max(50)
+    .refine((s) => new Set(s.map((x) => x.suiteId)).size === s.length, { message: "each suite once" }),
+  /** Decode with this preset's sampling fields (temperature, top-k...; each suite keeps its maxTokens and stops). Default: each suite's own sampling. */
+  presetId: id.optional(),
+  /** Sampling seed shared by base and adapter runs (matters when temperature > 0). Default: random, stored in the report. */
+  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+  /** Flag a guard suite when its whole 95% CI is below -threshold (metric units, >= 0). Default 0 (any significant drop). */
+  threshold: z.number().min(0).max(1_000_000).default(0),
+  /** Bootstrap resamples. Default 1000. */
+  samples: z.number().int().min(10).max(100_000).default(1000),
+  /** Bootstrap seed. Default 12345. */
+  bootstrapSeed: z.number().int().min(0).max(0xffff_ffff).default(12345),
+  /** Evaluate only the first N items of each suite. Default all. */
+  limit: z.number().int().min(1).max(1_000_000).optional(),
+  /** A label for the report list. Default "". */
+  label: z.string().max(200).default(""),
+});
+export type ForgettingCheckInput = z.input<typeof forgettingCheckInputSchema>;
+
+/** The forgetting check (served by core/services/forgetting.ts, spread into adaptersApi). */
+export const forgettingMethods = {
+  /**
+   * Runs each suite on the base and under the adapter set (ordinary, resumable evaluation
+   * runs), then per suite the primary metric's delta with a paired bootstrap CI; guard
+   * suites whose CI lies below -threshold are flagged as forgetting. Cancel = abort.
+   */
+  forgettingCheck: stream(forgettingCheckInputSchema).yields<ForgettingPacket>(),
+  /** Continues a cancelled, paused or failed check: finished runs are kept, unfinished ones resume. */
+  forgettingResume: stream(z.object({ id })).yields<ForgettingPacket>(),
+  /** Stored reports, newest first. */
+  forgettingReports: unary(z.object({})).returns<ForgettingReport[]>(),
+  /** One stored report. */
+  forgettingReport: unary(z.object({ id })).returns<ForgettingReport>(),
+  /** Deletes a report (its evaluation runs stay). */
+  forgettingDelete: unary(z.object({ id })).returns<{ deleted: boolean }>(),
+};
+
 export const adaptersApi = {
   /** The library: every adapter with metadata, availability and a compatibility badge per catalog model. */
   list: unary(z.object({})).returns<{ adapters: AdapterEntry[]; folder: string }>(),
@@ -323,4 +383,5 @@ export const adaptersApi = {
       texts: z.array(z.string().min(1).max(1_000_000)).min(1).max(1000),
     }),
   ).yields<DriftPacket>(),
+  ...forgettingMethods,
 };

@@ -19,3 +19,4 @@ export * from "./critique.ts";
 export * from "./feedback.ts";
 export * from "./evaluation.ts";
 export * from "./desktop.ts";
+export * from "./providers.ts";

@@ -28,6 +28,12 @@ export const engineErrorReasons = [
   "file_not_found",
   /** Anything else; `logs` may say more. */
   "internal",
+  /** The backend (e.g. a remote provider) cannot do this call at all; the message names what is missing. */
+  "unsupported",
+  /** A remote provider could not be reached or answered with an error. */
+  "remote_failed",
+  /** A remote provider refused the API key (HTTP 401/403). */
+  "remote_unauthorized",
 ] as const;
 export type EngineErrorReason = (typeof engineErrorReasons)[number];
 
@@ -43,6 +49,9 @@ const codeOf: Record<EngineErrorReason, ApiErrorCode> = {
   invalid_input: "invalid_input",
   file_not_found: "not_found",
   internal: "internal",
+  unsupported: "unavailable",
+  remote_failed: "unavailable",
+  remote_unauthorized: "unauthorized",
 };
 
 /** The JSON form of an engine error on the wire. */

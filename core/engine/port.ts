@@ -13,6 +13,8 @@ import type {
   LoadProgress,
   LogLikelihoodRequest,
   LogLikelihoodResult,
+  MemoryFitRequest,
+  MemoryFitResult,
   ModelInfo,
   NextTokenDistribution,
   NextTokenDistributionRequest,
@@ -62,6 +64,8 @@ export interface Engine {
   perplexity(request: PerplexityRequest, options?: EngineCallOptions): Promise<PerplexityResult>;
   /** Per-token KL(A || B) between two adapter sets over the same text. */
   klDivergence(request: KlDivergenceRequest, options?: EngineCallOptions): Promise<KlDivergenceResult>;
+  /** Whether a model file would fit in RAM/VRAM with a context size and GPU layers (node-llama-cpp's estimate; nothing is loaded). */
+  memoryFit(request: MemoryFitRequest, options?: EngineCallOptions): Promise<MemoryFitResult>;
   /** Subscribes to host start/stop and log events; returns the unsubscribe function. */
   onEvent(listener: (event: EngineEvent) => void): () => void;
   /** Stops the host for good; later calls reject. */

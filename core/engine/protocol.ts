@@ -10,6 +10,7 @@ import {
   generateRequestSchema,
   klDivergenceRequestSchema,
   loadModelOptionsSchema,
+  memoryFitRequestSchema,
   logLikelihoodRequestSchema,
   nextTokenDistributionRequestSchema,
   perplexityRequestSchema,
@@ -22,6 +23,7 @@ import {
   type KlDivergenceResult,
   type LoadProgress,
   type LogLikelihoodResult,
+  type MemoryFitResult,
   type ModelInfo,
   type NextTokenDistribution,
   type PerplexityResult,
@@ -47,6 +49,8 @@ export const engineMethodSchemas = {
   logLikelihood: logLikelihoodRequestSchema,
   perplexity: perplexityRequestSchema,
   klDivergence: klDivergenceRequestSchema,
+  /** Estimated RAM/VRAM of a model file with a context, without loading it. */
+  memoryFit: memoryFitRequestSchema,
 } as const;
 export type EngineMethod = keyof typeof engineMethodSchemas;
 export const engineMethods = Object.keys(engineMethodSchemas) as EngineMethod[];
@@ -68,6 +72,7 @@ export interface EngineMethodResults {
   logLikelihood: LogLikelihoodResult;
   perplexity: PerplexityResult;
   klDivergence: KlDivergenceResult;
+  memoryFit: MemoryFitResult;
 }
 
 /** Packets a method streams before its result. */

@@ -27,8 +27,18 @@ export const engineHostOptionsSchema = z.object({
   validateAdapters: z.boolean().default(true),
   /** Context memory budget per model in bytes (RAM + VRAM as node-llama-cpp estimates it); null = no byte limit. Default null. */
   contextBudgetBytes: z.number().int().min(0).nullable().default(null),
+  /** Which llama.cpp library to run: the "prebuilt" one node-llama-cpp ships, or the "localBuild" made on this machine (Settings, "build the engine for this machine"); a missing or broken local build falls back to the prebuilt one and status says why. Default "prebuilt". */
+  library: z.enum(["prebuilt", "localBuild"]).default("prebuilt"),
+  /** CMake options that identify the local build to load (node-llama-cpp keys local builds by them). Default: engineLocalBuildCmakeOptions. */
+  localBuildCmakeOptions: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string().max(200)).optional(),
 });
 export type EngineHostOptions = z.output<typeof engineHostOptionsSchema>;
+
+/** Library choice for the engine host (see engineHostOptionsSchema.library). */
+export type EngineLibrary = "prebuilt" | "localBuild";
+
+/** The CMake options of "build the engine for this machine": OpenMP (one persistent thread team) and native CPU flags. */
+export const engineLocalBuildCmakeOptions: Readonly<Record<string, string>> = { GGML_OPENMP: "ON", GGML_NATIVE: "ON" };
 export type EngineHostOptionsInput = z.input<typeof engineHostOptionsSchema>;
 
 /** One live context: a model plus one adapter set. */
@@ -69,6 +79,12 @@ export interface EngineStatus {
   llamaCppRelease: string;
   /** "prebuilt" binaries or a "localBuild" made on this machine. */
   buildType: "prebuilt" | "localBuild";
+  /** The library the host was asked for (the `library` host option); absent from hosts that predate it. */
+  librarySetting?: EngineLibrary;
+  /** Why this library is in use, for people ("local build with GGML_OPENMP=ON, GGML_NATIVE=ON", or why the local build was not used). */
+  libraryReason?: string;
+  /** libuv pool threads in the host (UV_THREADPOOL_SIZE); 1 keeps successive decodes on one thread and one OpenMP team. */
+  uvThreadpoolSize?: number;
   /** The gpu setting the host was started with. */
   gpuSetting: GpuSetting;
   /** The backend in use. */
@@ -255,6 +271,13 @@ export const generateRequestSchema = z.object({
   maxTokens: z.number().int().min(1).max(1_000_000).optional(),
   /** Overrides sampling.stopStrings. */
   stopStrings: z.array(z.string().min(1).max(200)).max(16).optional(),
+  /**
+   * Run on a context (of this adapter set) with at least this many sequences, so that many
+   * generations sent at once decode together in one batch (compare columns). That context is
+   * made on first use, cached and evicted like any other, and holds `parallel` x contextSize
+   * tokens of KV memory. Default: the model's own context (`sequences` at load).
+   */
+  parallel: z.number().int().min(1).max(16).optional(),
 });
 export type GenerateRequest = z.input<typeof generateRequestSchema>;
 
@@ -471,4 +494,48 @@ export interface KlDivergenceResult {
   tokens: TokenKl[];
   meanKl: number;
   maxKl: number;
+}
+
+// ---------------------------------------------------------------- memory fit (issue 10)
+
+export const memoryFitRequestSchema = z.object({
+  /** Absolute path of a .gguf model file (validated first; nothing is loaded). */
+  path: z.string().min(1).max(4096),
+  /** Tokens per sequence to plan for. Default min(4096, trained context). */
+  contextSize: z.number().int().min(16).max(1 << 21).optional(),
+  /** Layers to put on the GPU: "auto" (as many as fit), "max", or a count. Default "auto". */
+  gpuLayers: z.union([z.literal("auto"), z.literal("max"), z.number().int().min(0).max(10_000)]).default("auto"),
+  /** Sequences per context (each holds `contextSize` tokens). Default 1. */
+  sequences: z.number().int().min(1).max(64).default(1),
+});
+export type MemoryFitRequest = z.input<typeof memoryFitRequestSchema>;
+
+/** Whether a model with a context fits: all on the GPU (or in RAM on a CPU backend), split between GPU and CPU, or not at all. */
+export type MemoryFitVerdict = "fits" | "partly offloaded" | "won't fit";
+
+/** node-llama-cpp's estimate of what loading a model with a context would take, against what is free now. */
+export interface MemoryFitResult {
+  verdict: MemoryFitVerdict;
+  /** For people: why this verdict ("needs 1.2 GB RAM, 0.8 GB free"). */
+  reason: string;
+  /** Backend the estimate is for. */
+  backend: GpuBackendName;
+  /** Layers the model has (blocks + the output layer, as llama.cpp counts gpu layers). */
+  totalLayers: number;
+  /** GPU layers the estimate uses (the request's, resolved). */
+  gpuLayers: number;
+  /** Most GPU layers that fit with this context (0 on a CPU backend). */
+  maxGpuLayersThatFit: number;
+  /** Tokens per sequence the estimate is for (what llama.cpp would use). */
+  contextSize: number;
+  /** Sequences the estimate is for. */
+  sequences: number;
+  /** Context the model was trained with. */
+  trainContextSize: number;
+  /** RAM in bytes: the model's and the context's share, their sum, what is free and total. */
+  ram: { model: number; context: number; needed: number; free: number; total: number };
+  /** VRAM in bytes (zeros on CPU). */
+  vram: { model: number; context: number; needed: number; free: number; total: number };
+  /** Milliseconds the estimate took. */
+  ms: number;
 }

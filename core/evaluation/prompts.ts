@@ -28,6 +28,7 @@ export function renderPrompt(template: PromptTemplate, input: string): RenderedP
     shots: template.shots,
     inputLabel: template.inputLabel,
     outputLabel: template.outputLabel,
+    ...(template.separator !== undefined ? { separator: template.separator } : {}),
     input,
   });
   if (!template.chat) return { text: built.text, prompt: { kind: "raw", text: built.text } };

@@ -1,5 +1,5 @@
 // The run pipeline: evaluates the items a run still lacks against the engine port, one at a
-// time (generation, multiple choice by log-likelihood, perplexity), asks each judge about
+// time or `concurrency` at once (generation, multiple choice by log-likelihood, perplexity), asks each judge about
 // every generated answer, hands each finished item to `save` at once (so a run resumes after
 // a restart) and reports progress with an ETA. Cancelling stops between engine calls.
 // Called by the evaluation service (core/services/evaluation.ts), which owns the store.
@@ -53,6 +53,8 @@ export interface RunPipelineOptions {
   signal: AbortSignal;
   /** Clock for ETA (ms). Default performance.now. */
   now?: () => number;
+  /** Items evaluated at once (a remote provider's concurrency); results are still saved and reported one by one. Default 1. */
+  concurrency?: number;
 }
 
 const judgeSampling = samplingConfigSchema.parse({ temperature: 0, maxTokens: 8 });
@@ -147,6 +149,55 @@ export async function* runPipeline(engine: Engine, plan: RunPlan, options: RunPi
   const started = now();
   yield { type: "progress", done, total, etaMs: null, label: `${done}/${total} items` };
   let finishedHere = 0;
+  const width = Math.max(1, Math.min(options.concurrency ?? 1, plan.pending.length));
+  if (width > 1) {
+    // N items in flight; each is saved and reported as it finishes (its index says which).
+    const queue = [...plan.pending];
+    const finished: RunItemResult[] = [];
+    let wake: (() => void) | null = null;
+    let failure: unknown = null;
+    let stopping = false;
+    let running = 0;
+    const worker = async () => {
+      running++;
+      try {
+        for (let index = queue.shift(); index !== undefined && failure === null && !stopping; index = queue.shift()) {
+          options.signal.throwIfAborted();
+          const result = await evaluateItem(engine, plan, index, options.signal, now);
+          await options.save(result);
+          finished.push(result);
+          wake?.();
+        }
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        running--;
+        wake?.();
+      }
+    };
+    const workers = Array.from({ length: width }, () => worker());
+    try {
+      while (running > 0 || finished.length > 0) {
+        if (!finished.length) {
+          await new Promise<void>((r) => (wake = r));
+          wake = null;
+          continue;
+        }
+        const result = finished.shift()!;
+        done++;
+        finishedHere++;
+        const perItem = (now() - started) / finishedHere;
+        yield { type: "item", result };
+        yield { type: "progress", done, total, etaMs: Math.round(perItem * (total - done)), label: `${done}/${total} items` };
+      }
+    } finally {
+      // The caller stopped reading: items in flight finish and are saved, no new ones start.
+      stopping = true;
+      await Promise.allSettled(workers);
+    }
+    if (failure !== null) throw failure;
+    return;
+  }
   for (const index of plan.pending) {
     options.signal.throwIfAborted();
     const result = await evaluateItem(engine, plan, index, options.signal, now);

@@ -107,6 +107,8 @@ export const promptTemplateSchema = z.discriminatedUnion("kind", [
     outputLabel: z.string().max(100).default("Output:"),
     /** Send as chat turns instead of raw text. Default false. */
     chat: z.boolean().default(false),
+    /** Text between blocks (a saved builder template's own); absent = a blank line. */
+    separator: z.string().max(20).optional(),
   }),
 ]);
 export type PromptTemplate = z.output<typeof promptTemplateSchema>;

@@ -21,6 +21,7 @@ import {
   type SweepMetrics,
   type SweepPoint,
   type adaptersApi,
+  type forgettingMethods,
 } from "../api/adapters.ts";
 import type { DataPaths } from "../api/system.ts";
 import type { AdapterRef, DonePacket, ModelInfo, PromptInput, ResponseTokenProb } from "../engine/types.ts";
@@ -182,7 +183,8 @@ export function sweepMetrics(scored: readonly Pick<ResponseTokenProb, "prob" | "
   return { meanLogprobRef: mean, perplexityRef: Math.exp(-mean), refAgreement: top / scored.length, tokens: scored.length };
 }
 
-export function adaptersHandlers(deps: AdaptersDeps): DomainHandlers<typeof adaptersApi> {
+/** Every adapters method but the forgetting check (core/services/forgetting.ts serves those). */
+export function adaptersHandlers(deps: AdaptersDeps): DomainHandlers<Omit<typeof adaptersApi, keyof typeof forgettingMethods>> {
   const { files, sessions } = deps;
   const engine = sessions.engine;
   const newSeed = deps.newSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]!);

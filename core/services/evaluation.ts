@@ -26,6 +26,8 @@ export interface EvaluationDeps {
   models: ModelStore;
   adapters: AdapterStore;
   sessions: EngineSessions;
+  /** Says why a task cannot run on a (remote) model; null = it can. Default: every task runs everywhere. */
+  providers?: { refusal(record: ModelRecord, task: SuiteSpec["task"]): Promise<string | null> };
 }
 
 const baseName = (p: string) => p.split(/[\\/]/).pop() ?? p;
@@ -125,7 +127,8 @@ export function evaluationHandlers(deps: EvaluationDeps): DomainHandlers<typeof 
         alreadyDone: have.size,
         judges,
       };
-      yield* runPipeline(sessions.engine, plan, { signal, save: (r) => store.saveRunItem(run.id, r) });
+      // A model's parallel slots (a remote provider's concurrency setting) set how many items are in flight.
+      yield* runPipeline(sessions.engine, plan, { signal, save: (r) => store.saveRunItem(run.id, r), concurrency: info.sequences });
       const results = await store.getRunItems(run.id);
       const metrics = runMetricsOf(scoreRun(run.suite, items, results));
       const ended = await store.setRunStatus(run.id, { status: "complete", metrics, error: null });
@@ -259,6 +262,8 @@ export function evaluationHandlers(deps: EvaluationDeps): DomainHandlers<typeof 
         sampling: suite.sampling,
       };
       checkSuiteFits(spec, items);
+      const refused = await deps.providers?.refusal(record, spec.task);
+      if (refused) throw new ApiError("invalid_input", refused);
       const adapters: RunAdapter[] = [];
       for (const a of input.adapters) {
         if (a.adapterId) {
@@ -290,6 +295,8 @@ export function evaluationHandlers(deps: EvaluationDeps): DomainHandlers<typeof 
       if (run.status === "complete") throw new ApiError("conflict", "This run is complete; start a new run instead.");
       if (!run.modelId) throw new ApiError("not_found", `The run's model (${run.modelFile}) is no longer in the catalog.`);
       const record = await modelOf(run.modelId);
+      const refused = await deps.providers?.refusal(record, run.suite.task);
+      if (refused) throw new ApiError("invalid_input", refused);
       const items = (await datasetItems(run.datasetId)).slice(0, run.total);
       const resumed = run.status === "running" ? run : await store.setRunStatus(run.id, { status: "running", error: null });
       yield* execute(resumed, items, record, ctx.signal);

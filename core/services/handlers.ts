@@ -13,11 +13,18 @@ import type { CritiqueStore } from "../critique/ports.ts";
 import { critiqueHandlers } from "./critique.ts";
 import type { EvaluationStore } from "../evaluation/ports.ts";
 import { evaluationHandlers } from "./evaluation.ts";
+import type { ForgettingStore } from "../evaluation/forgetting.ts";
+import { forgettingHandlers } from "./forgetting.ts";
 import { feedbackHandlers } from "./feedback.ts";
 import { EngineSessions } from "./EngineSessions.ts";
+import { engineBuildHandlers, type EngineBuildPort } from "./engineBuild.ts";
+import { memoryProviderStore, ProviderRegistry, providersHandlers, type ProviderStore, type RemoteBackend } from "./providers.ts";
+import { RoutedEngine } from "./RoutedEngine.ts";
 import type { FilesPort } from "./files.ts";
 import { historyHandlers } from "./history.ts";
+import { inspectHandlers } from "./inspect.ts";
 import { modelsHandlers } from "./models.ts";
+import { downloadsHandlers, type DownloadPort } from "./downloads.ts";
 import { installBuiltinPresets, presetsHandlers } from "./presets.ts";
 import { samplingHandlers } from "./sampling.ts";
 import { systemHandlers } from "./system.ts";
@@ -40,6 +47,16 @@ export interface LatheServicesDeps {
   critique: CritiqueStore;
   /** Evaluation datasets, suites, runs and per-item results (db/evaluation.ts). */
   evaluation: EvaluationStore;
+  /** Builds llama.cpp for this machine and switches the engine library (engine/build/EngineBuilder.ts). Default: none (engineBuild answers `unavailable`). */
+  engineBuild?: EngineBuildPort | null;
+  /** Remote OpenAI-compatible providers (db/providers.ts). Default: kept in memory only. */
+  providers?: ProviderStore;
+  /** HTTP access to remote providers (engine/remote). Default: none (remote models are unavailable). */
+  remote?: RemoteBackend;
+  /** The model download process (engine/download/DownloadClient.ts). Default: none (downloads answer `unavailable`). */
+  downloads?: DownloadPort;
+  /** Forgetting-check reports (db/forgetting.ts). */
+  forgetting: ForgettingStore;
 }
 
 /** The handlers both shells serve (the desktop shell adds `desktop`). */
@@ -56,7 +73,10 @@ export interface LatheServices {
 export async function createLatheServices(deps: LatheServicesDeps): Promise<LatheServices> {
   const { stores, engine } = deps;
   await installBuiltinPresets(stores.presets);
-  const sessions = new EngineSessions(engine);
+  const providerStore = deps.providers ?? memoryProviderStore();
+  const providers = new ProviderRegistry(providerStore, stores.models, deps.remote ?? null);
+  // Remote catalog models (remote://provider/model) load and generate through their provider.
+  const sessions = new EngineSessions(new RoutedEngine(engine, (id) => providers.engineFor(id)));
   let lastStatus: EngineStatus | null = null;
   const off = engine.onEvent((e) => {
     if (e.type === "stopped") lastStatus = null;
@@ -85,6 +105,8 @@ export async function createLatheServices(deps: LatheServicesDeps): Promise<Lath
     paths: deps.paths,
     domains: Object.keys(handlers),
   });
+  // One evaluation service: the forgetting check runs its suites through it.
+  const evaluation = evaluationHandlers({ evaluation: deps.evaluation, models: stores.models, adapters: stores.adapters, sessions, providers });
   const handlers: SharedHandlers = {
     system: systemHandlers({ info }),
     engine: {
@@ -93,7 +115,12 @@ export async function createLatheServices(deps: LatheServicesDeps): Promise<Lath
         return lastStatus;
       },
     },
-    models: modelsHandlers({ models: stores.models, adapters: stores.adapters, sessions, files: deps.files, paths: deps.paths }),
+    engineBuild: engineBuildHandlers(deps.engineBuild ?? null),
+    models: {
+      ...modelsHandlers({ models: stores.models, adapters: stores.adapters, sessions, files: deps.files, paths: deps.paths }),
+      ...downloadsHandlers({ models: stores.models, adapters: stores.adapters, sessions, files: deps.files, paths: deps.paths, downloads: deps.downloads ?? null }),
+      ...inspectHandlers({ models: stores.models, files: deps.files, engine: sessions.engine }),
+    },
     history: historyHandlers({ history: stores.history, models: stores.models }),
     presets: presetsHandlers(stores.presets),
     chat: chatHandlers({
@@ -111,9 +138,13 @@ export async function createLatheServices(deps: LatheServicesDeps): Promise<Lath
       sessions,
       appVersion: deps.appVersion,
     }),
-    adapters: adaptersHandlers({ adapters: stores.adapters, models: stores.models, history: stores.history, presets: stores.presets, sessions, files: deps.files, paths: deps.paths }),
+    adapters: {
+      ...adaptersHandlers({ adapters: stores.adapters, models: stores.models, history: stores.history, presets: stores.presets, sessions, files: deps.files, paths: deps.paths }),
+      ...forgettingHandlers({ evaluation, evaluationStore: deps.evaluation, store: deps.forgetting, models: stores.models, adapters: stores.adapters, presets: stores.presets }),
+    },
     critique: critiqueHandlers({ critique: deps.critique, models: stores.models, presets: stores.presets, sessions, appVersion: deps.appVersion, files: deps.files }),
-    evaluation: evaluationHandlers({ evaluation: deps.evaluation, models: stores.models, adapters: stores.adapters, sessions }),
+    evaluation,
+    providers: providersHandlers({ store: providerStore, models: stores.models, registry: providers }),
     feedback: feedbackHandlers({ critique: deps.critique, models: stores.models, presets: stores.presets, sessions, appVersion: deps.appVersion }),
   };
   return {
@@ -123,6 +154,7 @@ export async function createLatheServices(deps: LatheServicesDeps): Promise<Lath
     dispose() {
       off();
       sessions.dispose();
+      providers.dispose();
     },
   };
 }

@@ -2,8 +2,9 @@
 // engine, and writing the offline demo models (the same generated GGUF files the tests
 // use) into the data folder so a new user can chat without downloading anything.
 import { ApiError } from "../api/errors.ts";
+import { isRemoteModelPath } from "../api/providers.ts";
 import type { DomainHandlers } from "../api/rpc.ts";
-import type { FolderFile, modelsApi } from "../api/models.ts";
+import type { FolderFile, modelDownloadMethods, modelInspectMethods, modelsApi } from "../api/models.ts";
 import type { DataPaths } from "../api/system.ts";
 import type { AdapterStore, ModelStore } from "../history/ports.ts";
 import type { AdapterRecord, ModelRecord } from "../history/types.ts";
@@ -33,7 +34,10 @@ export const demoFiles = [
 
 const isGguf = (name: string) => name.toLowerCase().endsWith(".gguf");
 
-export function modelsHandlers(deps: ModelsDeps): DomainHandlers<typeof modelsApi> {
+/** Every models method but the inspector's (core/services/inspect.ts) and the downloads' (core/services/downloads.ts). */
+export function modelsHandlers(
+  deps: ModelsDeps,
+): DomainHandlers<Omit<typeof modelsApi, keyof typeof modelInspectMethods | keyof typeof modelDownloadMethods>> {
   const { models, files, sessions } = deps;
   const record = (id: string) => requireModel(models, id);
 
@@ -58,7 +62,8 @@ export function modelsHandlers(deps: ModelsDeps): DomainHandlers<typeof modelsAp
     async list() {
       const all = await models.listModels();
       const entries = await Promise.all(
-        all.map(async (m) => ({ ...m, available: (await files.size(m.filePath)) !== null, loaded: sessions.info(m.id) })),
+        // A remote model (remote://provider/model) has no file here; its provider's test vouches for it.
+        all.map(async (m) => ({ ...m, available: isRemoteModelPath(m.filePath) || (await files.size(m.filePath)) !== null, loaded: sessions.info(m.id) })),
       );
       return { models: entries, folder: deps.paths.models };
     },

@@ -4,6 +4,7 @@
 import type { EngineStatus, ModelInfo } from "../engine/types.ts";
 import type { AdapterUse, JsonObject, ModelRecord, ProvenanceStart } from "../history/types.ts";
 import type { SamplingConfig } from "../sampling/config.ts";
+import { parseRemoteModelPath } from "../api/providers.ts";
 
 /** The last segment of a path, for either separator. */
 export const fileNameOf = (path: string): string => path.split(/[\\/]/).pop() ?? path;
@@ -22,8 +23,10 @@ export interface ProvenanceInput {
 
 export function startProvenance(p: ProvenanceInput): ProvenanceStart {
   const { record, info, status, sampling } = p;
+  // A remote model (remote://provider/model) ran on its provider's server: record that, not our llama.cpp.
+  const remote = parseRemoteModelPath(record.filePath);
   return {
-    modelFile: fileNameOf(record.filePath),
+    modelFile: remote ? remote.model : fileNameOf(record.filePath),
     modelSha256: record.sha256 ?? info.sha256,
     modelMetadata: {
       ...record.metadata,
@@ -34,7 +37,7 @@ export function startProvenance(p: ProvenanceInput): ProvenanceStart {
       trainContextSize: info.trainContextSize,
       gpuLayers: info.gpuLayers,
       threads: info.threads,
-      backend: status.backend,
+      backend: remote ? "remote" : status.backend,
       ...p.extra,
     },
     adapters: p.adapters,
@@ -42,8 +45,8 @@ export function startProvenance(p: ProvenanceInput): ProvenanceStart {
     seed: sampling.temperature > 0 ? (sampling.seed ?? null) : null,
     chatTemplate: info.chatTemplate ?? info.chatWrapper,
     latheVersion: p.appVersion,
-    nodeLlamaCppVersion: status.nodeLlamaCppVersion,
-    llamaCppVersion: status.llamaCppRelease,
+    nodeLlamaCppVersion: remote ? null : status.nodeLlamaCppVersion,
+    llamaCppVersion: remote ? null : status.llamaCppRelease,
     startedAt: Date.now(),
   };
 }

@@ -1,9 +1,9 @@
 // Handlers for the `sampling` domain (the sampling lab): the explainer (engine
-// distribution + core/sampling/explain.ts), side-by-side comparison (columns as
-// concurrent generations on one loaded model, optionally saved as a conversation), the
-// token view (probabilities of a stored answer) and branching at a token, the tokenizer
-// view, prompt token counts, preset import/export and prompt templates. Composed by
-// core/services/handlers.ts.
+// distribution + core/sampling/explain.ts), side-by-side comparison (columns decoded
+// together on sequences of one context per adapter set, optionally saved as a
+// conversation), the token view (probabilities of a stored answer) and branching at a
+// token, the tokenizer view, prompt token counts, preset import/export and prompt
+// templates. Composed by core/services/handlers.ts.
 import { ApiError } from "../api/errors.ts";
 import type { DomainHandlers } from "../api/rpc.ts";
 import type { ChatPacket } from "../api/chat.ts";
@@ -31,7 +31,16 @@ export interface SamplingDeps {
   appVersion: string;
   /** A fresh random seed (default: crypto). */
   newSeed?: () => number;
+  /**
+   * Compare columns with the same adapter set decode together on one context with up to
+   * this many sequences (each sequence holds a full context's KV memory); 1 runs them one
+   * after another on the model's own context. Default COMPARE_MAX_SEQUENCES (4).
+   */
+  compareSequences?: number;
 }
+
+/** Default cap on the sequences of one comparison context (compare has at most 4 columns). */
+export const COMPARE_MAX_SEQUENCES = 4;
 
 /** Tag of conversations that hold a saved comparison. */
 export const COMPARISON_TAG = "comparison";
@@ -173,13 +182,20 @@ export function samplingHandlers(deps: SamplingDeps): DomainHandlers<typeof samp
       const prompt = typedPrompt(input.prompt);
       for (const [i, col] of columns.entries()) yield { type: "start", column: i, label: col.label, config: col.config, adapters: col.adapters };
 
+      // Columns with one adapter set share a context with a sequence per column, so they
+      // decode in one batch; other adapter sets get contexts of their own (LoRA is per context).
+      const cap = Math.max(1, Math.floor(deps.compareSequences ?? COMPARE_MAX_SEQUENCES));
+      const perSet = new Map<string, number>();
+      const setKey = (a: readonly AdapterUse[]) => JSON.stringify(toEngineAdapters(a).sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : x.scale - y.scale)));
+      for (const col of columns) perSet.set(setKey(col.adapters), (perSet.get(setKey(col.adapters)) ?? 0) + 1);
+      const parallelOf = (col: (typeof columns)[number]) => Math.min(cap, perSet.get(setKey(col.adapters)) ?? 1);
       const queue = new AsyncQueue<ComparePacket>();
       const results: (DonePacket | null)[] = columns.map(() => null);
       const runs = columns.map(async (col, column) => {
         try {
           let done: DonePacket | null = null;
           for await (const p of engine.generate(
-            { modelId: info.id, adapters: toEngineAdapters(col.adapters), prompt, sampling: col.config },
+            { modelId: info.id, adapters: toEngineAdapters(col.adapters), prompt, sampling: col.config, ...(parallelOf(col) > 1 ? { parallel: parallelOf(col) } : {}) },
             { signal: ctx.signal },
           )) {
             if (p.type === "fragment") {

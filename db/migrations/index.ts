@@ -5,6 +5,8 @@ import initial from "./0010-initial.ts";
 import messageSearch from "./0020-message-search.ts";
 import critique from "./0030-critique.ts";
 import evaluation from "./0040-evaluation.ts";
+import forgetting from "./0060-forgetting.ts";
+import providers from "./0050-providers.ts";
 
 /** One schema step: run inside the runner's transaction, with foreign keys off. */
 export interface Migration {
@@ -21,4 +23,6 @@ export const migrations: readonly Migration[] = [
   { version: 20, name: "message-search", up: messageSearch },
   { version: 30, name: "critique", up: critique },
   { version: 40, name: "evaluation", up: evaluation },
+  { version: 50, name: "providers", up: providers },
+  { version: 60, name: "forgetting", up: forgetting },
 ];

@@ -21,6 +21,8 @@ import type {
   LoadProgress,
   LogLikelihoodRequest,
   LogLikelihoodResult,
+  MemoryFitRequest,
+  MemoryFitResult,
   ModelInfo,
   NextTokenDistribution,
   NextTokenDistributionRequest,
@@ -85,6 +87,8 @@ export class EngineClient implements Engine {
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private disposed = false;
   private stderrPartial = "";
+  private hostOverride: EngineHostOptionsInput | null = null; // set by reconfigure()
+  private plannedStopReason: string | null = null; // why reconfigure() stopped the host, for the stop event
 
   constructor(private readonly options: EngineClientOptions = {}) {
     this.launcher = options.launcher ?? nodeHostLauncher();
@@ -153,7 +157,7 @@ export class EngineClient implements Engine {
         }),
       ]);
       conn.calls.delete(0);
-      await this.callOn(conn, "init", { protocol: engineProtocolVersion, options: this.options.host ?? {} });
+      await this.callOn(conn, "init", { protocol: engineProtocolVersion, options: this.hostOptions });
     } catch (err) {
       conn.calls.delete(0);
       conn.expectedExit = true;
@@ -216,7 +220,8 @@ export class EngineClient implements Engine {
     if (this.stderrPartial.trim()) this.remember(`[stderr] ${this.stderrPartial}`);
     this.stderrPartial = "";
     if (this.conn === conn) this.conn = null;
-    const reason = signal ? `signal ${signal}` : `exit code ${code}`;
+    const reason = this.plannedStopReason ?? (signal ? `signal ${signal}` : `exit code ${code}`);
+    this.plannedStopReason = null;
     const logs = this.tail();
     const calls = [...conn.calls.values()];
     conn.calls.clear();
@@ -375,6 +380,22 @@ export class EngineClient implements Engine {
 
   klDivergence(request: KlDivergenceRequest, options: EngineCallOptions = {}): Promise<KlDivergenceResult> {
     return this.call("klDivergence", request, options.signal);
+  }
+
+  memoryFit(request: MemoryFitRequest, options: EngineCallOptions = {}): Promise<MemoryFitResult> {
+    return this.call("memoryFit", request, options.signal);
+  }
+
+  /** The llama.cpp settings the next host starts with (the constructor's, or the last reconfigure()). */
+  get hostOptions(): EngineHostOptionsInput {
+    return this.hostOverride ?? this.options.host ?? {};
+  }
+
+  /** Changes the host options (Settings: library, threads) and stops the running host, so the next call starts one with them; loaded models must be loaded again. */
+  async reconfigure(host: EngineHostOptionsInput): Promise<void> {
+    this.hostOverride = { ...host };
+    if (this.conn && !this.conn.exited) this.plannedStopReason = "restarted with new settings (reconfigure)";
+    await this.restart();
   }
 
   /** Kills the running host on purpose (tests and "restart engine" in Settings); the next call starts a new one. */

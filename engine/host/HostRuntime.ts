@@ -37,7 +37,10 @@ import type { GgufHeader } from "../../core/gguf/header.ts";
 import type { z } from "zod";
 import { runGeneration, GrammarCache } from "./generate.ts";
 import { checkModelFile, readGgufHeader } from "./ggufCheck.ts";
+import { tryLocalBuild } from "./localBuild.ts";
 import type { LogBuffer } from "./LogBuffer.ts";
+import { estimateMemoryFit, type MemoryFitParams } from "./memoryFit.ts";
+import type { MemoryFitResult } from "../../core/engine/types.ts";
 import { ModelSlot, type Lease } from "./ModelSlot.ts";
 import { appendResponse, defaultChatWrapper, rawTokens, renderPrompt } from "./prompt.ts";
 import { assertFits, denseDistributions, klDivergence, nextTokenDistribution, pieceOf, responseProbabilities, scoreContinuations, scoringLanes, slidingPerplexity } from "./scoring.ts";
@@ -77,6 +80,7 @@ export class HostRuntime {
     private readonly options: EngineHostOptions,
     private readonly backendReason: string,
     private readonly logs: LogBuffer,
+    private readonly libraryReason: string = "prebuilt library",
   ) {
     this.grammars = new GrammarCache(llama);
   }
@@ -90,9 +94,12 @@ export class HostRuntime {
       onLog(level, text);
     };
     const gpu = options.gpu === "cpu" ? false : options.gpu;
+    // The library setting: the local build (when asked for and it loads) or the prebuilt one.
+    const local = await tryLocalBuild(options, { logLevel: logLevels[options.logLevel], logger });
+    if (options.library === "localBuild" && !local.llama) onLog("warn", `engine: ${local.reason}`);
     let llama: Llama;
     try {
-      llama = await getLlama({
+      llama = local.llama ?? (await getLlama({
         gpu,
         build: "never",
         skipDownload: true,
@@ -101,7 +108,7 @@ export class HostRuntime {
         logger,
         // No shared thread cap: each context uses exactly the threads it is given.
         maxThreads: 0,
-      });
+      }));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (options.gpu !== "auto") {
@@ -131,7 +138,7 @@ export class HostRuntime {
       ].filter(Boolean);
       reason = chosen === "cpu" ? `auto: using CPU${notes.length ? `; ${notes.join("; ")}` : ""}` : `auto: ${chosen} is the first usable backend${notes.length ? `; ${notes.join("; ")}` : ""}`;
     }
-    return new HostRuntime(llama, options, reason, logs);
+    return new HostRuntime(llama, options, reason, logs, local.reason);
   }
 
   private defaultThreads(): number {
@@ -158,6 +165,9 @@ export class HostRuntime {
       nodeLlamaCppVersion: (await getModuleVersion().catch(() => "unknown")) as string,
       llamaCppRelease: this.llama.llamaCppRelease.release,
       buildType: this.llama.buildType,
+      librarySetting: this.options.library,
+      libraryReason: this.libraryReason,
+      uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4,
       gpuSetting: this.options.gpu,
       backend: backendName(this.llama.gpu),
       backendReason: this.backendReason,
@@ -278,7 +288,7 @@ export class HostRuntime {
     let lease: Lease;
     try {
       if (signal.aborted) throw new EngineError("cancelled", "cancelled before it started");
-      lease = await s.lease(params.adapters, signal);
+      lease = await s.lease(params.adapters, signal, 1, params.parallel);
     } catch (err) {
       // Cancelled before the first token (or while waiting for a free sequence): still a done packet.
       if (!signal.aborted) throw err;
@@ -400,6 +410,11 @@ export class HostRuntime {
     }
     const kls = out.map((t) => t.kl);
     return { tokens: out, meanKl: kls.reduce((x, y) => x + y, 0) / kls.length, maxKl: Math.max(...kls) };
+  }
+
+  /** Estimated RAM/VRAM of a model file with a context, against free memory (memoryFit.ts); nothing is loaded. */
+  memoryFit(params: MemoryFitParams, signal: AbortSignal): Promise<MemoryFitResult> {
+    return estimateMemoryFit(this.llama, params, signal);
   }
 
   /** Frees every model (host shutdown). */

@@ -1,7 +1,10 @@
 // One loaded model and its contexts: one context per distinct adapter set (LoRA lives on
 // the context in llama.cpp), created on first use, cached, and evicted least-recently-used
 // when the per-model count or memory budget is exceeded. Switching adapter sets never
-// reloads the base weights. Work borrows sequences through leases. Owned by HostRuntime.
+// reloads the base weights. Work borrows sequences through leases. A request may ask for a
+// context with more sequences than the load chose (`lease(..., sequences)`, used by compare
+// columns that decode together); that context is keyed apart and cached the same way.
+// Owned by HostRuntime.
 import type { LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { EngineError } from "../../core/engine/errors.ts";
 import type { AdapterRef, ContextStatus, ModelInfo } from "../../core/engine/types.ts";
@@ -83,14 +86,21 @@ export class ModelSlot {
     private readonly logs: LogBuffer,
   ) {}
 
-  /** Borrows up to `want` sequences (at least one) of the context for `adapters`. */
-  async lease(adapters: readonly AdapterRef[], signal: AbortSignal | undefined, want = 1): Promise<Lease> {
-    const entry = await this.contextFor(adapters, signal, this.budget.validateAdapters);
+  /**
+   * Borrows up to `want` sequences (at least one) of the context for `adapters`. With
+   * `sequences` above the load's setting, the lease comes from a context with that many
+   * sequences (made on first use), so that many concurrent leases run at once.
+   */
+  async lease(adapters: readonly AdapterRef[], signal: AbortSignal | undefined, want = 1, sequences?: number): Promise<Lease> {
+    const entry = await this.contextFor(adapters, signal, this.budget.validateAdapters, Math.max(this.settings.sequences, sequences ?? 0));
     entry.lastUsed = performance.now();
     let seqs: LlamaContextSequence[];
     if (entry.free.length > 0) {
       seqs = entry.free.splice(0, Math.max(1, Math.min(want, entry.free.length)));
+      entry.busy += seqs.length;
     } else {
+      // A waiter is counted busy by the release that hands it sequences (so the context
+      // cannot be evicted between the hand-over and this continuation), not again here.
       seqs = await new Promise<LlamaContextSequence[]>((resolve, reject) => {
         const waiter = { want, resolve, reject };
         entry.waiters.push(waiter);
@@ -107,7 +117,6 @@ export class ModelSlot {
         );
       });
     }
-    entry.busy += seqs.length;
     let released = false;
     return {
       context: entry.context,
@@ -130,21 +139,22 @@ export class ModelSlot {
     };
   }
 
-  private async contextFor(adapters: readonly AdapterRef[], signal: AbortSignal | undefined, validateAdapters: boolean): Promise<ContextEntry> {
+  private async contextFor(adapters: readonly AdapterRef[], signal: AbortSignal | undefined, validateAdapters: boolean, sequences: number): Promise<ContextEntry> {
     if (this.disposed) throw new EngineError("model_not_loaded", `model ${this.info.id} was unloaded`);
     const canonical = canonicalAdapters(adapters);
-    const key = adapterSetKey(canonical);
+    // The load's own sequence count keeps the plain key; wider contexts are keyed apart.
+    const key = adapterSetKey(canonical) + (sequences === this.settings.sequences ? "" : `#${sequences}`);
     const existing = this.contexts.get(key);
     if (existing) return existing;
     let pending = this.creating.get(key);
     if (!pending) {
-      pending = this.createContext(key, canonical, signal, validateAdapters).finally(() => this.creating.delete(key));
+      pending = this.createContext(key, canonical, signal, validateAdapters, sequences).finally(() => this.creating.delete(key));
       this.creating.set(key, pending);
     }
     return pending;
   }
 
-  private async createContext(key: string, adapters: AdapterRef[], signal: AbortSignal | undefined, validateAdapters: boolean): Promise<ContextEntry> {
+  private async createContext(key: string, adapters: AdapterRef[], signal: AbortSignal | undefined, validateAdapters: boolean, sequenceCount: number): Promise<ContextEntry> {
     if (validateAdapters && this.header) {
       for (const a of adapters) {
         if (this.checkedAdapters.has(a.path)) continue;
@@ -158,7 +168,7 @@ export class ModelSlot {
     try {
       context = await this.model.createContext({
         contextSize: this.settings.contextSize,
-        sequences: this.settings.sequences,
+        sequences: sequenceCount,
         threads: this.settings.threads,
         flashAttention: this.settings.flashAttention,
         failedCreationRemedy: false,
@@ -176,7 +186,7 @@ export class ModelSlot {
       throw new EngineError(reason, detail ? `${msg}: ${detail.replace(/^\[\w+\]\s*/, "")}` : msg, logs);
     }
     const sequences: LlamaContextSequence[] = [];
-    for (let i = 0; i < this.settings.sequences; i++) {
+    for (let i = 0; i < sequenceCount; i++) {
       sequences.push(context.getSequence({ contextShift: { strategy: () => Promise.reject(new NoContextShiftError()) } }));
     }
     const entry = new ContextEntry(key, adapters, context, sequences);

@@ -76,6 +76,8 @@ async function handle(id: number, method: EngineMethod, params: unknown, signal:
       return requireRuntime().perplexity(p, signal);
     case "klDivergence":
       return requireRuntime().klDivergence(p, signal);
+    case "memoryFit":
+      return requireRuntime().memoryFit(p, signal);
   }
 }
 

@@ -3,8 +3,10 @@
 // per-conversation model and system prompt. Streamed text is buffered and appended once
 // per animation frame, not per fragment. ChatPanel and its children call these methods.
 import type { ChatPacket } from "../../core/api/chat.ts";
+import type { MessageTokens } from "../../core/api/sampling.ts";
 import type { Conversation, Message, MessageTreeNode, SearchHit } from "../../core/history/types.ts";
 import type { StopReason } from "../../core/engine/types.ts";
+import { buildPrompt } from "../../core/sampling/promptBuilder.ts";
 import type { Api } from "../api/connect.ts";
 import { errorText, isCancelled } from "../ui/errors.ts";
 
@@ -48,6 +50,14 @@ export interface ContextUse {
 export interface StreamStats {
   fragments: number;
   flushes: number;
+}
+
+/** A saved prompt-builder template with its prompt rendered as text, for the composer. */
+export interface InsertableTemplate {
+  id: string;
+  name: string;
+  /** The built prompt (instruction, examples, input, open output label). */
+  text: string;
 }
 
 /** A title from the first message: its first line, at most 60 characters. */
@@ -227,6 +237,28 @@ export class ChatStore {
     const conversationId = this.conversation?.id;
     if (this.streaming || index < 0 || !conversationId || !content.trim()) return;
     await this.run(conversationId, { index }, (signal) => this.api.chat.edit({ messageId, content }, { signal }));
+  }
+
+  /** The prompt builder's saved templates, each rendered as it asks (zero, one or few shots). */
+  async promptTemplates(): Promise<InsertableTemplate[]> {
+    const all = await this.api.sampling.listTemplates({});
+    return all.map((t) => ({ id: t.id, name: t.name, text: buildPrompt(t.spec).text }));
+  }
+
+  /** An answer's tokens with probabilities and top-5 alternatives (the token view). */
+  messageTokens(messageId: string): Promise<MessageTokens> {
+    return this.api.sampling.messageTokens({ messageId, topN: 5 });
+  }
+
+  /**
+   * Branches an answer at token `tokenIndex` with `tokenId` instead: a sibling answer that
+   * keeps the tokens before it, puts the chosen one in its place and goes on generating.
+   */
+  async branchAtToken(messageId: string, tokenIndex: number, tokenId: number): Promise<void> {
+    const index = this.indexOf(messageId);
+    const conversationId = this.conversation?.id;
+    if (this.streaming || index < 0 || !conversationId) return;
+    await this.run(conversationId, { index }, (signal) => this.api.sampling.branch({ messageId, tokenIndex, tokenId }, { signal }));
   }
 
   /** Stops the answer being streamed; the partial text is kept and marked stopped. */

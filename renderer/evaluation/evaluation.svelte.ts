@@ -5,6 +5,7 @@ import type { Api } from "../api/connect.ts";
 import type { DatasetPreview, EvalRunPacket, RunComparison, RunDetail } from "../../core/api/evaluation.ts";
 import type { MetricInfo } from "../../core/eval/registry.ts";
 import type { Dataset, PromptTemplate, Run, Suite, SuiteInput } from "../../core/evaluation/types.ts";
+import type { PromptSpec } from "../../core/sampling/promptBuilder.ts";
 import { errorText, isCancelled } from "../ui/errors.ts";
 
 /** A pending import: the file and what its preview found. */
@@ -21,6 +22,8 @@ export class EvaluationStore {
   runs = $state<Run[]>([]);
   models = $state<{ id: string; name: string }[]>([]);
   adapters = $state<{ id: string; name: string }[]>([]);
+  /** Saved prompt-builder templates (Sampling panel) a run can take as its prompt. */
+  builderTemplates = $state.raw<{ id: string; name: string; spec: PromptSpec }[]>([]);
   pending = $state<PendingImport | null>(null);
   importMessage = $state("");
   progress = $state<{ done: number; total: number; etaMs: number | null; label: string } | null>(null);
@@ -47,6 +50,16 @@ export class EvaluationStore {
       this.runs = runs;
       this.models = models.models.map((m) => ({ id: m.id, name: m.name }));
       this.adapters = adapters.adapters.map((a) => ({ id: a.id, name: a.name }));
+    } catch (err) {
+      this.error = errorText(err);
+    }
+  }
+
+  /** Loads the saved prompt-builder templates. */
+  async loadBuilderTemplates(): Promise<void> {
+    try {
+      const all = await this.api.sampling.listTemplates({});
+      this.builderTemplates = all.map((t) => ({ id: t.id, name: t.name, spec: t.spec }));
     } catch (err) {
       this.error = errorText(err);
     }

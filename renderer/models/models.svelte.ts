@@ -3,6 +3,8 @@
 // The model picker, the empty state of the chat and the Models panel call it.
 import { SvelteMap } from "svelte/reactivity";
 import type { FolderFile, ModelEntry } from "../../core/api/models.ts";
+import type { MemoryFitResult } from "../../core/engine/types.ts";
+import type { GgufInspection } from "../../core/gguf/inspect.ts";
 import type { Api } from "../api/connect.ts";
 import { errorText, isCancelled } from "../ui/errors.ts";
 
@@ -41,7 +43,8 @@ export class ModelsStore {
    *   pick a model anywhere on disk (the browser mode lists the models folder only).
    */
   constructor(
-    private readonly api: Api,
+    /** The API client (the download store shares it). */
+    readonly api: Api,
     readonly canBrowse = false,
   ) {}
 
@@ -159,5 +162,20 @@ export class ModelsStore {
     } catch (err) {
       this.error = errorText(err);
     }
+  }
+
+  /** The last memory-fit estimate per catalog id (shown beside Load once the inspector made one). */
+  readonly fit = new SvelteMap<string, MemoryFitResult>();
+
+  /** Reads a model's GGUF header (the inspector); rejects with the API's error. */
+  inspect(id: string): Promise<GgufInspection> {
+    return this.api.models.inspect({ id });
+  }
+
+  /** Estimates RAM/VRAM for a context size and GPU layers, remembering the result in `fit`; rejects with the API's error. */
+  async memoryFit(input: { id: string; contextSize?: number; gpuLayers?: "auto" | "max" | number }): Promise<MemoryFitResult> {
+    const result = await this.api.models.memoryFit(input);
+    this.fit.set(input.id, result);
+    return result;
   }
 }

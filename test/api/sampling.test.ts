@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatPacket } from "../../core/api/chat.ts";
 import type { ComparePacket } from "../../core/api/sampling.ts";
 import type { ModelRecord } from "../../core/history/types.ts";
+import { builderPromptTemplate } from "../../core/evaluation/builderTemplate.ts";
 import { resolveSamplingConfig, type SamplingConfigInput } from "../../core/sampling/config.ts";
 import { distinctNgramRatio, explainSampling } from "../../core/sampling/explain.ts";
 import { collect, startTestLathe, successorText, type TestLathe } from "../helpers/lathe.ts";
@@ -194,6 +195,13 @@ describe("compare", () => {
       expect(probs?.type === "tokens" && probs.tokens.every((x) => x.alternatives.length === 5 && x.prob > 0)).toBe(true);
     }
     expect(new Set(texts).size).toBe(3);
+    // The columns decoded together on three sequences of one context: every column's first
+    // fragment came before any column finished.
+    const firstFragment = [0, 1, 2].map((c) => packets.findIndex((p) => p.type === "fragment" && p.column === c));
+    const firstDone = packets.findIndex((p) => p.type === "done");
+    expect(Math.max(...firstFragment)).toBeLessThan(firstDone);
+    const contexts = (await t.lathe.engine.status()).models.find((m) => m.path === demo.filePath)!.contexts;
+    expect(contexts.map((c) => c.sequences)).toContain(3);
     // Directly through the engine: the same text for the same config and seed.
     const direct = await collect(
       t.lathe.engine.generate({ modelId: await demoEngineId(), prompt: { kind: "raw", text: "The lathe " }, sampling: { ...columns[0]!.config, seed: 4242 } }),
@@ -300,5 +308,31 @@ describe("tokenizer, prompt counts, presets and templates", () => {
     expect(list.map((x) => [x.name, x.spec.examples])).toEqual([["Colours", spec.examples]]);
     expect((await t.api.sampling.deleteTemplate({ id: saved.id })).deleted).toBe(true);
     expect(await t.api.sampling.listTemplates({})).toEqual([]);
+  });
+
+  it("a saved template is the prompt of an evaluation run, zero-shot and few-shot, and the runs compare", async () => {
+    const spec = { instruction: "Continue the letters.", examples: [{ input: "mno", output: "pqr" }, { input: "uvw", output: "xyz" }], input: "ignored", mode: "few" as const };
+    const saved = await t.api.sampling.saveTemplate({ name: "Letters", spec });
+    const [template] = await t.api.sampling.listTemplates({});
+    expect(template?.id).toBe(saved.id);
+    const suite = (await t.api.evaluation.listSuites({})).find((x) => x.name === "Demo: next three characters")!;
+    const run = async (mode: "zero" | "few") => {
+      const packets = await collect(
+        t.api.evaluation.run({ suiteId: suite.id, modelId: successor.id, limit: 2, label: mode, prompt: builderPromptTemplate(template!.spec, { mode }) }),
+      );
+      const last = packets.at(-1);
+      if (last?.type !== "done") throw new Error(`run did not finish: ${JSON.stringify(last)}`);
+      return last.run;
+    };
+    const zero = await run("zero");
+    const few = await run("few");
+    expect([zero.config.prompt, few.config.prompt].map((p) => p.kind === "builder" && p.mode)).toEqual(["zero", "few"]);
+    const [zeroDetail, fewDetail] = await Promise.all([t.api.evaluation.getRun({ id: zero.id }), t.api.evaluation.getRun({ id: few.id })]);
+    const input = zeroDetail.items[0]!.input;
+    expect(zeroDetail.results[0]!.prompt).toBe(`Continue the letters.\n\nInput: ${input}\nOutput:`);
+    expect(fewDetail.results[0]!.prompt).toBe(`Continue the letters.\n\nInput: mno\nOutput: pqr\n\nInput: uvw\nOutput: xyz\n\nInput: ${input}\nOutput:`);
+    const cmp = await t.api.evaluation.compare({ a: zero.id, b: few.id, samples: 50 });
+    expect(cmp.sharedItems).toBe(2);
+    expect(cmp.metrics.map((m) => m.name)).toContain("exact_match");
   });
 });

@@ -23,17 +23,17 @@ const tables = [
 ];
 
 describe("migration runner", () => {
-  it("knows versions 10 to 40, in steps of 10", () => {
-    expect(migrations.map((m) => m.version)).toEqual([10, 20, 30, 40]);
-    expect(latestVersion()).toBe(40);
+  it("knows versions 10 to 60, in steps of 10", () => {
+    expect(migrations.map((m) => m.version)).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(latestVersion()).toBe(60);
   });
 
   it("migrates an empty database to the latest version and is idempotent", () => {
     const { db } = databaseAt(0);
-    expect(migrate(db)).toEqual({ from: 0, to: 40, applied: [10, 20, 30, 40] });
-    expect(schemaVersion(db)).toBe(40);
+    expect(migrate(db)).toEqual({ from: 0, to: 60, applied: [10, 20, 30, 40, 50, 60] });
+    expect(schemaVersion(db)).toBe(60);
     expect(db.pragma("application_id", { simple: true })).toBe(LATHE_APPLICATION_ID);
-    expect(migrate(db)).toEqual({ from: 40, to: 40, applied: [] });
+    expect(migrate(db)).toEqual({ from: 60, to: 60, applied: [] });
   });
 
   it("rolls back every step of a run when one step fails", () => {
@@ -105,7 +105,7 @@ describe("migration runner", () => {
     db.close();
 
     const store = track(openStore({ path }));
-    expect(store.report.migration).toEqual({ from: 10, to: 40, applied: [20, 30, 40] });
+    expect(store.report.migration).toEqual({ from: 10, to: 60, applied: [20, 30, 40, 50, 60] });
     const backup = store.report.backupPath!;
     expect(backup).toMatch(/lathe\.sqlite\.schema10-.*\.bak$/);
     const copy = new Database(backup, { readonly: true });

@@ -72,6 +72,7 @@ export function scriptedEngine(script: Script, onCall?: (call: ScriptCall) => vo
     logLikelihood: unused,
     perplexity: unused,
     klDivergence: unused,
+    memoryFit: unused,
     onEvent: () => () => undefined,
     dispose: () => Promise.resolve(),
   };

@@ -332,6 +332,24 @@ export class FakeLathe {
           if (m) m.loaded = null;
           return { unloaded: was };
         },
+        // The inspector is tested against the real shell (test/e2e/models-inspect.test.ts).
+        inspect: () => {
+          throw Object.assign(new Error("the fake shell reads no GGUF files"), { code: "unavailable" });
+        },
+        memoryFit: () => {
+          throw Object.assign(new Error("the fake shell has no engine"), { code: "unavailable" });
+        },
+        // Downloads are tested against the real shell and a local HTTP server (test/engine/download.test.ts, test/e2e/models.test.ts).
+        download: async function* (): AsyncGenerator<never> {
+          throw Object.assign(new Error("the fake shell downloads nothing"), { code: "unavailable" });
+        },
+        deleteFile: ({ id }) => {
+          const m = this.models.find((x) => x.id === id);
+          if (!m) throw notFound(`Model ${id}`);
+          this.models = this.models.filter((x) => x.id !== id);
+          return { deleted: true, path: m.filePath };
+        },
+        curated: () => ({ models: [] }),
       },
       history: {
         listConversations: () =>
