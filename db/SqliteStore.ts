@@ -1,7 +1,6 @@
 // The SQLite implementation of core's store ports: wires the query functions of db/ to
 // HistoryStore, PresetStore, ModelStore, AdapterStore and TemplateStore, turning SQLite
 // errors into StoreErrors. Made by openStore; both shells hold one per process.
-import { StoreError } from "../core/history/errors.ts";
 import type {
   AdapterStore,
   HistoryStore,
@@ -15,7 +14,7 @@ import * as conversations from "./conversations.ts";
 import * as exportImport from "./exportImport.ts";
 import * as messages from "./messages.ts";
 import * as models from "./models.ts";
-import { translateSqliteError } from "./errors.ts";
+import { storeRunner } from "./errors.ts";
 import type { OpenReport } from "./openStore.ts";
 import * as presets from "./presets.ts";
 import * as search from "./search.ts";
@@ -37,14 +36,7 @@ export class SqliteStore implements LatheStores {
   constructor(db: Db, report: OpenReport) {
     this.db = db;
     this.report = report;
-    const run = <T>(fn: () => T): Promise<T> => {
-      try {
-        if (!db.open) throw new StoreError("closed", `The history database ${report.path} is closed.`);
-        return Promise.resolve(fn());
-      } catch (err) {
-        return Promise.reject(translateSqliteError(err, report.path));
-      }
-    };
+    const run = storeRunner(db, report.path);
     this.history = {
       createConversation: (input) => run(() => conversations.createConversation(db, input)),
       getConversation: (id) => run(() => conversations.getConversation(db, id)),

@@ -42,7 +42,7 @@ import type {
   Ranking,
   RunFilter,
 } from "../core/critique/types.ts";
-import { translateSqliteError } from "./errors.ts";
+import { storeRunner } from "./errors.ts";
 import { fromJson, isUniqueViolation, newId, notFound, now, stmt, toFlag, toJson, type Db } from "./sql.ts";
 
 // ---------------------------------------------------------------- rows
@@ -802,14 +802,7 @@ export function recoverCritique(db: Db): { interruptedRuns: number; pausedBatche
  * Recovers runs an earlier process left running.
  */
 export function sqliteCritiqueStore(db: Db, path: string): CritiqueStore {
-  const run = <T>(fn: () => T): Promise<T> => {
-    try {
-      if (!db.open) throw new StoreError("closed", `The history database ${path} is closed.`);
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(translateSqliteError(err, path));
-    }
-  };
+  const run = storeRunner(db, path);
   recoverCritique(db);
   return {
     listConstitutions: (options) => run(() => listConstitutions(db, options?.includeArchived ?? false)),

@@ -1,6 +1,6 @@
 // StoreErrors for what SQLite reports at open and during queries: a database another
 // process holds (locked) and a damaged file (corrupt), with messages that tell people
-// what to do. Used by openStore and SqliteStore.
+// what to do. Used by openStore, and by every store through storeRunner.
 import { StoreError } from "../core/history/errors.ts";
 
 /** The damaged-file error: says the file was left alone and how to recover. */
@@ -33,4 +33,20 @@ export function translateSqliteError(err: unknown, path: string): unknown {
   if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB")
     return corrupt(path, (err as Error).message, err);
   return err;
+}
+
+/**
+ * Wraps a store's synchronous queries as promises: refuses a closed database with a clear
+ * StoreError and translates SQLite's busy/corrupt errors (SqliteStore and the
+ * critique, evaluation and forgetting stores all run their queries through one of these).
+ */
+export function storeRunner(db: { readonly open: boolean }, path: string): <T>(fn: () => T) => Promise<T> {
+  return <T>(fn: () => T): Promise<T> => {
+    try {
+      if (!db.open) throw new StoreError("closed", `The history database ${path} is closed.`);
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(translateSqliteError(err, path));
+    }
+  };
 }

@@ -6,7 +6,7 @@ import { StoreError } from "../core/history/errors.ts";
 import type { EvaluationStore, NewDataset, NewRun, RunStatusPatch } from "../core/evaluation/ports.ts";
 import { itemHash } from "../core/evaluation/datasets.ts";
 import type { Dataset, EvalItem, Run, RunItemResult, Suite, SuiteSpec } from "../core/evaluation/types.ts";
-import { translateSqliteError } from "./errors.ts";
+import { storeRunner } from "./errors.ts";
 import { fromJson, isUniqueViolation, newId, notFound, now, stmt, toFlag, toJson, type Db } from "./sql.ts";
 
 interface DatasetRow {
@@ -237,14 +237,7 @@ function listRuns(db: Db, filter: { suiteId?: string } = {}): Run[] {
 
 /** The evaluation store on an open Lathe database (`store.db`, `store.path`). */
 export function sqliteEvaluationStore(db: Db, path: string): EvaluationStore {
-  const run = <T>(fn: () => T): Promise<T> => {
-    try {
-      if (!db.open) throw new StoreError("closed", `The history database ${path} is closed.`);
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(translateSqliteError(err, path));
-    }
-  };
+  const run = storeRunner(db, path);
   return {
     createDataset: (input) => run(() => createDataset(db, input)),
     findDatasetByHash: (hash) => run(() => findDatasetByHash(db, hash)),

@@ -1,9 +1,8 @@
 // SQLite implementation of the forgetting-report store port (core/evaluation/forgetting.ts):
 // one row per report, status and model as columns, the report itself as JSON. A report whose
 // model left the catalog keeps its numbers with modelId null. Both shells construct it.
-import { StoreError } from "../core/history/errors.ts";
 import type { ForgettingReport, ForgettingStore } from "../core/evaluation/forgetting.ts";
-import { translateSqliteError } from "./errors.ts";
+import { storeRunner } from "./errors.ts";
 import { fromJson, stmt, toJson, type Db } from "./sql.ts";
 
 interface ReportRow {
@@ -37,14 +36,7 @@ function saveReport(db: Db, report: ForgettingReport): void {
 
 /** The forgetting store on an open Lathe database (`store.db`, `store.path`). */
 export function sqliteForgettingStore(db: Db, path: string): ForgettingStore {
-  const run = <T>(fn: () => T): Promise<T> => {
-    try {
-      if (!db.open) throw new StoreError("closed", `The history database ${path} is closed.`);
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(translateSqliteError(err, path));
-    }
-  };
+  const run = storeRunner(db, path);
   return {
     saveReport: (report) => run(() => saveReport(db, report)),
     getReport: (id) =>
