@@ -11,7 +11,9 @@ const isWhitespace = isPyWhitespaceCode;
 /**
  * Assigns consecutive ids to substrings given as ranges of a text, without slicing the text
  * first (a hit costs one hash and one compare and allocates nothing). Ids are shared with
- * {@link TokenInterner.id}, so a string and an equal range get the same id.
+ * {@link TokenInterner.id}, so a string and an equal range get the same id. `range`,
+ * `rangeFolded` and `rangeCodes` repeat one probe loop on purpose: a per-character callback
+ * would cost what the interner is there to save (bench/eval.bench.ts).
  */
 export class TokenInterner {
   /** The string of each id. */

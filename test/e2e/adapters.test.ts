@@ -16,7 +16,7 @@ import type { ApiClient, LatheContract } from "../../core/api/index.ts";
 import type { ModelRecord } from "../../core/history/types.ts";
 import { continueRule, mixedNext, plus2Next, successorNext } from "../../core/fixtures/successor.ts";
 import { startLathe, type RunningLathe } from "../../server/app.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, chooseOption } from "../helpers/browser.ts";
 import { buildPanelPage } from "../helpers/panelPage.ts";
 import { fixture } from "../helpers/fixtures.ts";
 import { collect, connectClient, successorText } from "../helpers/lathe.ts";
@@ -33,13 +33,7 @@ let conversationId: string;
 const rule = (r: (t: number) => number, after: string, n: number) => String.fromCharCode(...continueRule(r, after.charCodeAt(0), n));
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
-/** Chooses the option of a <select> whose text starts with `prefix`. */
-async function choose(testId: string, prefix: string): Promise<void> {
-  const select = page.getByTestId(testId);
-  const value = await select.evaluate((el, p) => [...(el as HTMLSelectElement).options].find((o) => o.text.trim().startsWith(p))?.value ?? null, prefix);
-  if (value === null) throw new Error(`No option starting with "${prefix}" in ${testId}`);
-  await select.selectOption(value);
-}
+const choose = (testId: string, prefix: string) => chooseOption(page, testId, prefix);
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import type { ApiClient, LatheContract } from "../../core/api/index.ts";
 import { startLathe, type RunningLathe } from "../../server/app.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, chooseOption } from "../helpers/browser.ts";
 import { connectClient, successorText } from "../helpers/lathe.ts";
 
 const data = mkdtempSync(join(tmpdir(), "lathe-e2e-chat-"));
@@ -42,16 +42,7 @@ const messages = () => page.getByTestId("message");
 const lastMessage = () => messages().last();
 const contentOf = (i: number) => messages().nth(i).getByTestId("message-content").innerText();
 
-/** Chooses the option of a <select> whose text starts with `prefix`. */
-async function choose(testId: string, prefix: string): Promise<void> {
-  const select = page.getByTestId(testId);
-  const value = await select.evaluate(
-    (el, p) => [...(el as HTMLSelectElement).options].find((o) => o.text.startsWith(p))?.value ?? null,
-    prefix,
-  );
-  if (value === null) throw new Error(`No option starting with "${prefix}" in ${testId}`);
-  await select.selectOption(value);
-}
+const choose = (testId: string, prefix: string) => chooseOption(page, testId, prefix);
 
 /** The successor answer's first 40 characters: before the first "*", so Markdown leaves them as they are. */
 const answerStart = successorText("\n", 40);

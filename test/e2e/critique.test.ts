@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import type { ApiClient, LatheContract } from "../../core/api/index.ts";
 import { startLathe, type RunningLathe } from "../../server/app.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, chooseOption } from "../helpers/browser.ts";
 import { buildPanelPage } from "../helpers/panelPage.ts";
 import { collect, connectClient, successorText } from "../helpers/lathe.ts";
 
@@ -48,13 +48,7 @@ const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`
 /** Polls long enough for the engine (model loads, generation on one CPU thread). */
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 90_000, interval: 100 });
 
-/** Chooses the option of a <select> whose text starts with `prefix`. */
-async function choose(testId: string, prefix: string): Promise<void> {
-  const select = page.getByTestId(testId);
-  const value = await select.evaluate((el, p) => [...(el as HTMLSelectElement).options].find((o) => o.text.startsWith(p))?.value ?? null, prefix);
-  if (value === null) throw new Error(`No option starting with "${prefix}" in ${testId}`);
-  await select.selectOption(value);
-}
+const choose = (testId: string, prefix: string) => chooseOption(page, testId, prefix);
 
 /** Clicks Download in the export dialog and returns the downloaded file's JSON lines. */
 async function downloadLines(): Promise<Record<string, unknown>[]> {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import type { ApiClient, LatheContract } from "../../core/api/index.ts";
 import { startLathe, type RunningLathe } from "../../server/app.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, chooseOption } from "../helpers/browser.ts";
 import { buildPanelPage } from "../helpers/panelPage.ts";
 import { collect, connectClient } from "../helpers/lathe.ts";
 
@@ -22,13 +22,7 @@ let api: ApiClient<LatheContract>;
 let browser: Browser;
 let page: Page;
 
-/** Chooses the option of a <select> whose text starts with `prefix`. */
-async function choose(testId: string, prefix: string): Promise<void> {
-  const select = page.getByTestId(testId);
-  const value = await select.evaluate((el, p) => [...(el as HTMLSelectElement).options].find((o) => o.text.trim().startsWith(p))?.value ?? null, prefix);
-  if (value === null) throw new Error(`No option starting with "${prefix}" in ${testId}`);
-  await select.selectOption(value);
-}
+const choose = (testId: string, prefix: string) => chooseOption(page, testId, prefix);
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });

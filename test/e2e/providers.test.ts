@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startLathe, type RunningLathe } from "../../server/app.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, chooseOption } from "../helpers/browser.ts";
 import { collect, startTestLathe, successorText, type TestLathe } from "../helpers/lathe.ts";
 
 const shots = join("test-results", "screenshots");
@@ -31,13 +31,7 @@ afterAll(async () => {
   await remote?.close();
 });
 
-/** Chooses the option of a <select> whose text starts with `prefix`. */
-async function choose(testId: string, prefix: string): Promise<void> {
-  const select = page.getByTestId(testId);
-  const value = await select.evaluate((el, p) => [...(el as HTMLSelectElement).options].find((o) => o.text.startsWith(p))?.value ?? null, prefix);
-  if (value === null) throw new Error(`No option starting with "${prefix}" in ${testId}`);
-  await select.selectOption(value);
-}
+const choose = (testId: string, prefix: string) => chooseOption(page, testId, prefix);
 
 it("adds a provider in Settings, tests it, and chats with a remote model", async () => {
   const token = remote.lathe.http.token;
