@@ -1,8 +1,11 @@
 // `npm run bench evalRun`: multiple-choice evaluation through the real run pipeline
 // (core/evaluation/runner.ts → engine logLikelihood, shared prefix) on the bench model,
 // in tokens scored per second, against the same model's prompt-processing speed measured
-// by a 1-token generation over prompts of the same length. Goal: ratio >= 0.8. Then, straight on
-// node-llama-cpp (bench/positionCosts.ts), what each scored position costs by kind of output.
+// by a 1-token generation over prompts of the same length. Goal: ratio >= 0.8. Measured on the
+// prebuilt library (scores from node-llama-cpp's full probability maps) and, when one exists,
+// on the local build with Lathe's native logits (engine/native/LatheExtensions.cpp), same
+// run. Then, straight on node-llama-cpp (bench/positionCosts.ts), what each scored position
+// costs by kind of output on the prebuilt library.
 // Knobs: LATHE_BENCH_MODELS (first model used), LATHE_BENCH_THREADS (default 1), LATHE_BENCH_ITEMS (default 16).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +13,8 @@ import { performance } from "node:perf_hooks";
 import { samplingConfigSchema } from "../core/sampling/config.ts";
 import { runPipeline, type EvalItem, type RunItemResult } from "../core/evaluation/index.ts";
 import { EngineClient } from "../engine/client/EngineClient.ts";
+import { findLocalBuild } from "../engine/build/localBuilds.ts";
+import { engineLocalBuildCmakeOptions, type EngineLibrary } from "../core/engine/types.ts";
 import { DEFAULT_FIXTURES_DIR } from "../scripts/fixtures.ts";
 import { ensureBenchFixtures } from "../test/helpers/fixtures.ts";
 import { median, round, type BenchReport } from "./lib.ts";
@@ -43,7 +48,12 @@ async function benchModel(): Promise<string> {
 
 export default async function (): Promise<BenchReport> {
   const modelPath = await benchModel();
-  const report = await pipelineReport(modelPath);
+  const report = await pipelineReport(modelPath, "prebuilt");
+  if (findLocalBuild(engineLocalBuildCmakeOptions)) {
+    const local = await pipelineReport(modelPath, "localBuild");
+    report.report.rows.push(...local.report.rows);
+    report.report.notes.push(...local.report.notes.filter((n) => n.startsWith("localBuild")));
+  } else report.report.notes.push("no local build: the native-logits path was not measured (Settings > Build the engine for this machine)");
   // The floor under exact scoring: what each flagged position costs in node-llama-cpp itself.
   const it = items(1)[0]!;
   const costs = await measurePositionCosts(modelPath, THREADS, `${it.input} ${it.choices!.join(" ")}`);
@@ -52,6 +62,7 @@ export default async function (): Promise<BenchReport> {
   report.report.rows.push(
     ...(["none", "token", "confidence", "probabilities"] as const).map((k) => ({
       what: `node-llama-cpp direct: every position asks for ${k === "none" ? "nothing" : k}`,
+      library: "prebuilt",
       items: null,
       tokensEvaluated: null,
       seconds: null,
@@ -66,9 +77,11 @@ export default async function (): Promise<BenchReport> {
 }
 
 /** The pipeline measurement through the engine host, and the share of evaluated tokens that were scored. */
-async function pipelineReport(modelPath: string): Promise<{ report: BenchReport; scoredShare: number }> {
-  const engine = new EngineClient({ host: { threads: THREADS, gpu: "cpu" } });
+async function pipelineReport(modelPath: string, library: EngineLibrary): Promise<{ report: BenchReport; scoredShare: number }> {
+  const engine = new EngineClient({ host: { threads: THREADS, gpu: "cpu", library } });
   try {
+    const status = await engine.status();
+    const lib = `${status.buildType}${status.nativeLogits ? ", native logits" : ", full distributions"}`;
     const info = await engine.loadModel({ path: modelPath, contextSize: 1024, sha256: false });
     const list = items(ITEMS);
     const saved: RunItemResult[] = [];
@@ -108,13 +121,13 @@ async function pipelineReport(modelPath: string): Promise<{ report: BenchReport;
     const report: BenchReport = {
       name: "evalRun",
       rows: [
-        { what: "multiple choice (pipeline, shared prefix)", items: list.length, tokensEvaluated: evaluated, seconds: round(seconds, 3), tokensPerS: round(mcTokensPerS, 4) },
-        { what: "same work counted as context+choice per choice", items: list.length, tokensEvaluated: naive, seconds: round(seconds, 3), tokensPerS: round(naive / seconds, 4) },
-        { what: "prompt processing (1-token generation)", items: pp.length, tokensEvaluated: null, seconds: null, tokensPerS: round(ppTokensPerS, 4) },
+        { what: "multiple choice (pipeline, shared prefix)", library: lib, items: list.length, tokensEvaluated: evaluated, seconds: round(seconds, 3), tokensPerS: round(mcTokensPerS, 4) },
+        { what: "same work counted as context+choice per choice", library: lib, items: list.length, tokensEvaluated: naive, seconds: round(seconds, 3), tokensPerS: round(naive / seconds, 4) },
+        { what: "prompt processing (1-token generation)", library: lib, items: pp.length, tokensEvaluated: null, seconds: null, tokensPerS: round(ppTokensPerS, 4) },
       ],
       notes: [
         `model ${modelPath.split(/[\\/]/).pop()}, threads ${THREADS}`,
-        `multiple-choice scoring / prompt processing ${round(ratio, 3)}x (goal >= 0.8x)`,
+        `${lib}: multiple-choice scoring / prompt processing ${round(ratio, 3)}x (goal >= 0.8x)`,
         `shared prefix saves ${round(1 - evaluated / naive, 3)} of the tokens a per-choice scorer would evaluate`,
       ],
     };

@@ -85,6 +85,8 @@ export interface EngineStatus {
   libraryReason?: string;
   /** libuv pool threads in the host (UV_THREADPOOL_SIZE); 1 keeps successive decodes on one thread and one OpenMP team. */
   uvThreadpoolSize?: number;
+  /** Whether scoring reads llama.cpp's logits through Lathe's native entry points (a local build made by Lathe), rather than node-llama-cpp's full probability maps. */
+  nativeLogits?: boolean;
   /** The gpu setting the host was started with. */
   gpuSetting: GpuSetting;
   /** The backend in use. */

@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { EngineBuildState } from "../../core/api/engine.ts";
 import type { EngineBuildPort } from "../../core/services/engineBuild.ts";
 import { engineLocalBuildCmakeOptions, type EngineHostOptionsInput, type EngineLibrary, type EngineStatus } from "../../core/engine/types.ts";
+import { patchAddonSources } from "./addonPatch.ts";
 import { findLocalBuild, nodeLlamaCppDir } from "./localBuilds.ts";
 
 /** What is persisted about the engine (a small JSON file in the data folder). */
@@ -58,6 +59,8 @@ export interface EngineBuilderOptions {
   niceness?: number;
   /** CMake options of the build; the engine's localBuildCmakeOptions must match. Default engineLocalBuildCmakeOptions. */
   cmakeOptions?: Readonly<Record<string, string>>;
+  /** Lathe's native entry points added to the addon (engine/native/LatheExtensions.cpp); null builds without them. Default: that file. */
+  extensionsSource?: string | null;
 }
 
 function onPath(names: string[]): string | null {
@@ -117,6 +120,13 @@ export class EngineBuilder implements EngineBuildPort {
   build(onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(new Error("build cancelled"));
+      if (this.options.extensionsSource !== null) {
+        try {
+          onLine(patchAddonSources(this.packageDir, this.options.extensionsSource).message);
+        } catch (err) {
+          onLine(`Lathe extensions skipped: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       const { file, args, env } = this.command();
       const posix = process.platform !== "win32";
       const child = spawn(file, args, {

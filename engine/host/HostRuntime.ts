@@ -43,6 +43,7 @@ import { estimateMemoryFit, type MemoryFitParams } from "./memoryFit.ts";
 import type { MemoryFitResult } from "../../core/engine/types.ts";
 import { ModelSlot, type Lease } from "./ModelSlot.ts";
 import { appendResponse, defaultChatWrapper, rawTokens, renderPrompt } from "./prompt.ts";
+import { nativeLogitsEnabled } from "./nativeLogits.ts";
 import { assertFits, denseDistributions, klDivergence, nextTokenDistribution, pieceOf, responseProbabilities, scoreContinuations, scoringLanes, slidingPerplexity } from "./scoring.ts";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,6 +169,7 @@ export class HostRuntime {
       librarySetting: this.options.library,
       libraryReason: this.libraryReason,
       uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE) || 4,
+      nativeLogits: nativeLogitsEnabled(this.llama),
       gpuSetting: this.options.gpu,
       backend: backendName(this.llama.gpu),
       backendReason: this.backendReason,

@@ -2,12 +2,15 @@
 // sampling chain), per-token probabilities of a response, log-likelihood of continuations
 // (shared prefix evaluated once per sequence, sequences run in parallel, never truncated),
 // sliding-window perplexity and per-token KL divergence between adapter sets. All read
-// distributions through controlledEvaluate, where entry i is the distribution of token i+1.
+// distributions position by position (entry i predicts token i+1): from llama.cpp's logits
+// through Lathe's native entry points when the local build has them (nativeLogits.ts),
+// else as node-llama-cpp's full probability maps through controlledEvaluate.
 // Called by HostRuntime.
 import type { ControlledEvaluateInputItem, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { EngineError } from "../../core/engine/errors.ts";
 import type { ContinuationScore, DistributionSummary, TokenProb } from "../../core/engine/types.ts";
 import type { SamplingConfig } from "../../core/sampling/config.ts";
+import { nativeLogitsFor, type PositionDist } from "./nativeLogits.ts";
 import { mapSampling, randomSeed } from "./sampling.ts";
 
 /** Positions evaluated with full distributions per controlledEvaluate call (bounds memory on big vocabularies). */
@@ -55,25 +58,64 @@ async function loadPrefix(seq: LlamaContextSequence, prefix: Token[]): Promise<n
   return rest.length;
 }
 
+/** A PositionDist over one of node-llama-cpp's probability maps (sorted high to low). */
+export function mapDist(probs: Map<Token, number>): PositionDist {
+  return {
+    logprob: (token) => Math.log(probs.get(token) ?? 0),
+    argmax: () => probs.keys().next().value as Token,
+    rank(token) {
+      const prob = probs.get(token) ?? 0;
+      let rank = 1;
+      for (const p of probs.values()) {
+        if (p > prob) rank++;
+        else break;
+      }
+      return rank;
+    },
+    top(n) {
+      const out: { id: Token; prob: number }[] = [];
+      for (const [id, prob] of probs) {
+        if (out.length >= n) break;
+        out.push({ id, prob });
+      }
+      return out;
+    },
+    dense(out) {
+      out.fill(0);
+      for (const [id, p] of probs) if (id < out.length) out[id] = p;
+    },
+  };
+}
+
+/** Positions per native evaluate call (between cancellation checks). */
+const NATIVE_CHUNK = 256;
+
 /**
  * Evaluates `tokens` after the sequence's current state and hands the distribution after
- * each flagged position to `onDist(i, probs)` (i indexes `tokens`), chunk by chunk.
+ * each flagged position to `onDist(i, dist)` (i indexes `tokens`; `dist` is valid only
+ * during the call), chunk by chunk.
  */
 async function evaluateWithDistributions(
   seq: LlamaContextSequence,
   tokens: Token[],
   wanted: (i: number) => boolean,
-  onDist: (i: number, probs: Map<Token, number>) => void,
+  onDist: (i: number, dist: PositionDist) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  for (let start = 0; start < tokens.length; start += CHUNK) {
+  const native = nativeLogitsFor(seq);
+  const chunkSize = native ? NATIVE_CHUNK : CHUNK;
+  for (let start = 0; start < tokens.length; start += chunkSize) {
     if (signal?.aborted) throw new EngineError("cancelled", "cancelled");
-    const chunk = tokens.slice(start, start + CHUNK);
+    const chunk = tokens.slice(start, start + chunkSize);
+    if (native) {
+      await native.evaluate(chunk, (j) => wanted(start + j), (j, dist) => onDist(start + j, dist));
+      continue;
+    }
     const items: ControlledEvaluateInputItem[] = chunk.map((t, j) => (wanted(start + j) ? [t, { generateNext: { probabilities: true } }] : t));
     const out = await seq.controlledEvaluate(items);
     for (let j = 0; j < chunk.length; j++) {
       const probs = out[j]?.next.probabilities;
-      if (probs) onDist(start + j, probs);
+      if (probs) onDist(start + j, mapDist(probs));
     }
   }
 }
@@ -122,17 +164,11 @@ export async function responseProbabilities(
     seq,
     tail,
     (i) => i < tail.length - 1,
-    (i, probs) => {
+    (i, dist) => {
       const target = tail[i + 1]!;
-      const prob = probs.get(target) ?? 0;
-      let rank = 1;
-      const alternatives: TokenProb[] = [];
-      for (const [id, p] of probs) {
-        if (alternatives.length < topN) alternatives.push(tokenProb(model, id, p));
-        if (p > prob) rank++;
-        else if (alternatives.length >= topN) break;
-      }
-      out.push({ id: target, prob, rank, alternatives });
+      const prob = Math.exp(dist.logprob(target));
+      const alternatives = dist.top(topN).map((a) => tokenProb(model, a.id, a.prob));
+      out.push({ id: target, prob, rank: dist.rank(target), alternatives });
     },
     signal,
   );
@@ -157,10 +193,10 @@ async function scoreFrom(seq: LlamaContextSequence, item: ScoringItem, from: num
     seq,
     input,
     (i) => from + i + 1 >= item.start && from + i + 1 < item.whole.length,
-    (i, probs) => {
+    (i, dist) => {
       const target = item.whole[from + i + 1]!;
-      logprob += Math.log(probs.get(target) ?? 0);
-      if (isGreedy && probs.keys().next().value !== target) isGreedy = false;
+      logprob += dist.logprob(target);
+      if (isGreedy && dist.argmax() !== target) isGreedy = false;
     },
     signal,
   );
@@ -258,8 +294,8 @@ export async function slidingPerplexity(
       seq,
       window,
       (i) => begin + i + 1 >= scoreFromIdx && begin + i + 1 < end,
-      (i, probs) => {
-        nll -= Math.log(probs.get(window[i + 1]!) ?? 0);
+      (i, dist) => {
+        nll -= dist.logprob(window[i + 1]!);
         scored++;
       },
       signal,
@@ -290,9 +326,9 @@ export async function denseDistributions(
     seq,
     part,
     () => true,
-    (i, probs) => {
+    (i, dist) => {
       const dense = new Float32Array(vocabSize);
-      for (const [id, p] of probs) if (id < vocabSize) dense[id] = p;
+      dist.dense(dense);
       out[i] = dense;
     },
     signal,

@@ -2,12 +2,14 @@
 // build lines and succeeds, fails or hangs. Checks the command and environment it runs,
 // streamed lines, the failure reason, Cancel stopping the whole process group, the state
 // (local build found, availability) and the persisted library setting.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineBuilder, readEngineSettings, type ReconfigurableEngine } from "../../engine/build/EngineBuilder.ts";
+import { addonPatchMarker, extensionsSourcePath, patchAddonCpp } from "../../engine/build/addonPatch.ts";
+import { nodeLlamaCppDir } from "../../engine/build/localBuilds.ts";
 import type { EngineHostOptionsInput, EngineStatus } from "../../core/engine/types.ts";
 
 let dir: string;
@@ -69,11 +71,45 @@ async function runBuild(b: EngineBuilder, signal = new AbortController().signal)
   return { lines, result };
 }
 
+/** node-llama-cpp's own addon.cpp as installed, without Lathe's lines (a local build here may have added them). */
+function installedAddonCpp(): string {
+  const text = readFileSync(join(nodeLlamaCppDir(), "llama", "addon", "addon.cpp"), "utf8");
+  return text
+    .split("\n")
+    .filter((l) => !l.includes(addonPatchMarker))
+    .join("\n");
+}
+
+describe("addon patch", () => {
+  it("registers latheRegister inside node-llama-cpp 3.21.1's module init, before it returns, and is idempotent", () => {
+    const text = installedAddonCpp();
+    const patched = patchAddonCpp(text)!;
+    expect(patched).not.toBeNull();
+    const lines = patched.split("\n");
+    const decl = lines.findIndex((l) => l.includes("void latheRegister(") && l.includes(addonPatchMarker));
+    const init = lines.findIndex((l) => l.startsWith("Napi::Object registerCallback("));
+    const call = lines.findIndex((l) => l.trim().startsWith("latheRegister(env, exports);"));
+    const ret = lines.findIndex((l, i) => i > init && l === "    return exports;");
+    expect(decl).toBe(init - 1);
+    expect(call).toBe(ret - 1);
+    expect(call).toBeGreaterThan(init);
+    // Everything else is node-llama-cpp's text, unchanged.
+    expect(lines.filter((l) => !l.includes(addonPatchMarker)).join("\n")).toBe(text);
+    expect(patchAddonCpp(patched)).toBe(patched);
+  });
+
+  it("leaves an addon.cpp without the module init alone", () => {
+    expect(patchAddonCpp("int main() { return 0; }\n")).toBeNull();
+    expect(patchAddonCpp("Napi::Object registerCallback(Napi::Env env, Napi::Object exports) {\n  return 1;\n}\n")).toBeNull();
+  });
+});
+
 describe("EngineBuilder", () => {
   it("runs node-llama-cpp's source download with the OpenMP and native CMake options, streaming lines split on \\n and \\r", async () => {
     const { lines, result } = await runBuild(builder({ FAKE_MODE: "ok" }));
     expect(result).toBe("ok");
     expect(lines).toEqual([
+      `Lathe extensions skipped: ${join(pkg, "llama", "addon", "addon.cpp")} is missing`,
       "args source download --gpu false --noUsageExample",
       "cmake NODE_LLAMA_CPP_CMAKE_OPTION_GGML_NATIVE=ON NODE_LLAMA_CPP_CMAKE_OPTION_GGML_OPENMP=ON",
       "Cloning ggml-org/llama.cpp (local bundle) 50%",
@@ -81,6 +117,31 @@ describe("EngineBuilder", () => {
       "[1/2] Building CXX object a.o",
       "[2/2] Linking CXX shared module Release/llama-addon.node",
     ]);
+  });
+
+  it("adds Lathe's native entry points to the addon sources before building, once", async () => {
+    const addonDir = join(pkg, "llama", "addon");
+    await mkdir(addonDir, { recursive: true });
+    await writeFile(join(addonDir, "addon.cpp"), installedAddonCpp());
+    try {
+      const first = await runBuild(builder({ FAKE_MODE: "ok" }));
+      expect(first.result).toBe("ok");
+      expect(first.lines[0]).toBe("Lathe extensions added to the addon sources");
+      expect(await readFile(join(addonDir, "LatheExtensions.cpp"), "utf8")).toBe(await readFile(extensionsSourcePath(), "utf8"));
+      const patched = await readFile(join(addonDir, "addon.cpp"), "utf8");
+      expect(patched.split("\n").filter((l) => l.includes(addonPatchMarker))).toEqual([
+        `void latheRegister(Napi::Env env, Napi::Object exports); ${addonPatchMarker}`,
+        `    latheRegister(env, exports); ${addonPatchMarker}`,
+      ]);
+      const second = await runBuild(builder({ FAKE_MODE: "ok" }));
+      expect(second.lines[0]).toBe("Lathe extensions already in the addon sources");
+      expect(await readFile(join(addonDir, "addon.cpp"), "utf8")).toBe(patched);
+      // Opting out builds node-llama-cpp's addon as it is.
+      const plain = new EngineBuilder({ engine: new FakeEngine(), settingsFile: join(dir, "data", "engine.json"), packageDir: pkg, env: { FAKE_MODE: "ok" }, extensionsSource: null });
+      expect((await runBuild(plain)).lines[0]).toMatch(/^args source download/);
+    } finally {
+      await rm(addonDir, { recursive: true, force: true });
+    }
   });
 
   it("a failing build rejects with the compiler's error line and exit code", async () => {

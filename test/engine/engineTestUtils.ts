@@ -5,9 +5,14 @@ import type { Engine, EngineCallOptions } from "../../core/engine/port.ts";
 import type { DonePacket, EngineHostOptionsInput, FragmentPacket, GenerateRequest } from "../../core/engine/types.ts";
 import { continueRule, type NextRule } from "../../core/fixtures/successor.ts";
 
-/** A client whose hosts run llama.cpp on one thread (tests share a 2-core machine). */
+/**
+ * A client whose hosts run llama.cpp on one thread (tests share a 2-core machine).
+ * LATHE_TEST_LIBRARY=localBuild runs them on the local build instead (by hand, on a machine
+ * that has one; the library-setting tests then expect otherwise and fail).
+ */
 export function testEngine(host: EngineHostOptionsInput = {}, options: EngineClientOptions = {}): EngineClient {
-  return new EngineClient({ ...options, host: { threads: 1, ...host } });
+  const library = process.env.LATHE_TEST_LIBRARY === "localBuild" ? ({ library: "localBuild" } as const) : {};
+  return new EngineClient({ ...options, host: { threads: 1, ...library, ...host } });
 }
 
 /** Runs a generation to the end. */
