@@ -108,7 +108,8 @@ export interface EngineStatus {
   /** Loaded models with their contexts. */
   models: ModelStatus[];
   /** Counters since this host started. */
-  counters: { modelLoads: number; contextsCreated: number; contextsEvicted: number; generations: number };
+  /** Counters since this host started; nativeGenerations = generations that ran Lathe's native loop (a local build). */
+  counters: { modelLoads: number; contextsCreated: number; contextsEvicted: number; generations: number; nativeGenerations?: number };
   /** How many times the client restarted a stopped host. */
   restarts: number;
   /** The last time the host stopped unexpectedly, with the models it took down (null if never). */

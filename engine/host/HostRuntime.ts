@@ -73,6 +73,7 @@ export class HostRuntime {
   private readonly hostTag = crypto.randomUUID().slice(0, 6);
   private modelLoads = 0;
   private generations = 0;
+  private nativeGenerations = 0;
   private evictedFromUnloaded = 0;
   private createdFromUnloaded = 0;
 
@@ -180,7 +181,7 @@ export class HostRuntime {
       threads: this.defaultThreads(),
       cpuMathCores: this.llama.cpuMathCores,
       models: [...this.models.values()].map((s) => ({ id: s.info.id, path: s.info.path, name: s.info.name, contexts: s.contextStatus() })),
-      counters: { modelLoads: this.modelLoads, contextsCreated, contextsEvicted, generations: this.generations },
+      counters: { modelLoads: this.modelLoads, contextsCreated, contextsEvicted, generations: this.generations, nativeGenerations: this.nativeGenerations },
     };
   }
 
@@ -310,6 +311,7 @@ export class HostRuntime {
         grammar,
         signal,
         startedAt,
+        onNative: () => void this.nativeGenerations++,
       });
     } finally {
       lease.release();

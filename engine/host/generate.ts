@@ -9,6 +9,7 @@ import type { DonePacket, FragmentPacket, StopReason } from "../../core/engine/t
 import type { SamplingConfig } from "../../core/sampling/config.ts";
 import type { Lease } from "./ModelSlot.ts";
 import type { RenderedPrompt } from "./prompt.ts";
+import { nativeGeneration } from "./nativeGeneration.ts";
 import { mapSampling, randomSeed } from "./sampling.ts";
 
 /** Inputs of one generation. */
@@ -23,6 +24,8 @@ export interface GenerationJob {
   signal: AbortSignal | undefined;
   /** performance.now() when the host received the request (TTFT starts here). */
   startedAt: number;
+  /** Called when the generation runs on Lathe's native loop rather than node-llama-cpp's. */
+  onNative?: () => void;
 }
 
 const REPLACEMENT = "\uFFFD";
@@ -89,11 +92,21 @@ export async function* runGeneration(job: GenerationJob): AsyncGenerator<Fragmen
   let tFirst = 0;
   let tLast = 0;
 
-  const iterator = seq.evaluate(input, {
-    ...options,
+  // Lathe's native loop when the library has it (a local build), else node-llama-cpp's.
+  const native = nativeGeneration(seq, input, {
+    sampling: options,
     grammarEvaluationState,
-    yieldEogToken: false,
+    penaltySkipsNewline: !sampling.repeatPenalty.penalizeNewLine,
+    maxTokens: job.maxTokens,
   });
+  if (native) job.onNative?.();
+  const iterator =
+    native ??
+    seq.evaluate(input, {
+      ...options,
+      grammarEvaluationState,
+      yieldEogToken: false,
+    });
   try {
     for await (const token of iterator) {
       const now = performance.now();
@@ -154,7 +167,8 @@ export async function* runGeneration(job: GenerationJob): AsyncGenerator<Fragmen
         break;
       }
       // The next step would evaluate past the context (whose shift strategy throws): stop here.
-      if (seq.nextTokenIndex >= contextSize - 1) {
+      // (The sequence then holds the prompt and all generated tokens but the last.)
+      if (cachedPromptTokens + input.length + generated.length - 1 >= contextSize - 1) {
         stopReason = "contextFull";
         break;
       }

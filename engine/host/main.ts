@@ -2,6 +2,7 @@
 // serve`, Electron utilityProcess for the desktop app). Validates every message against
 // core/engine/protocol.ts, dispatches calls to HostRuntime, streams packets, forwards
 // llama.cpp log lines as they happen (so they survive a crash) and honours cancels.
+import { PacketCoalescer } from "./coalesce.ts";
 import { EngineError, toEngineError } from "../../core/engine/errors.ts";
 import { clientToHostSchema, engineMethodSchemas, engineProtocolVersion, type EngineMethod, type HostToClient } from "../../core/engine/protocol.ts";
 import { connectToParent } from "./channel.ts";
@@ -56,10 +57,15 @@ async function handle(id: number, method: EngineMethod, params: unknown, signal:
       return requireRuntime().unloadModel((parsed.data as { modelId: string }).modelId);
     case "generate": {
       const gen = requireRuntime().generate(p, signal);
-      for (;;) {
-        const next = await gen.next();
-        if (next.done) return next.value;
-        send({ t: "packet", id, packet: next.value });
+      const packets = new PacketCoalescer((packet) => send({ t: "packet", id, packet }));
+      try {
+        for (;;) {
+          const next = await gen.next();
+          if (next.done) return next.value;
+          packets.push(next.value);
+        }
+      } finally {
+        packets.flush(); // before the result or error
       }
     }
     case "tokenize":

@@ -6,11 +6,11 @@
 // The prebuilt addon lacks them; the host then reads full distributions through sampleToken.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "llama.h"
@@ -114,18 +114,30 @@ Napi::Value latheCopyLogits(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------- generation loop (version 2)
 //
 // latheGenerate(addonContext, addonSampler, sequenceId, firstPosition, input: Uint32Array,
-//               maxTokens, maxPosition, onEvent) -> stop()
+//               maxTokens, maxPosition, chunkTokens, deliverMs, onEvent) -> stop()
 // Decodes `input` at firstPosition.. on the sequence, then samples, accepts and decodes one
-// token after another on a thread of its own, without waiting for JavaScript between
-// tokens: node-llama-cpp's loop makes two thread-pool round trips and its own bookkeeping
-// per token, about 1 ms on a 2-core machine. onEvent(tokens) receives sampled tokens as they
-// come (several at once when JavaScript is busy); the last event is onEvent(null, done) with
-// done = {decoded, eog, error}: `decoded` tokens went into the KV cache (input first, then
-// generated ones; the last sampled token is never decoded). It stops after maxTokens
-// sampled tokens, before a decode would reach maxPosition, on an end-of-generation token
-// (not reported), or soon after stop() (a few tokens may already be sampled). The caller
-// must hold the sequence exclusively, keep the context and sampler alive until the done
-// event, and use a context with no other sequence decoding meanwhile.
+// token after another without returning to JavaScript between tokens (node-llama-cpp's
+// loop makes two thread-pool round trips plus its own bookkeeping per token, about 1 ms on
+// a 2-core machine). The work runs on the libuv pool like node-llama-cpp's own decodes
+// (the same thread, so the same OpenMP team, when UV_THREADPOOL_SIZE is 1), in chunks of
+// at most chunkTokens tokens so other queued work is not held up for a whole answer.
+// onEvent(tokens) receives sampled tokens: the first at once, then at most one call per
+// deliverMs (each wake-up of the main thread takes CPU from llama.cpp's threads on a small
+// machine, and people read at frame rate anyway); the last event is onEvent(null,
+// done), done = {decoded, eog, error?}: `decoded` tokens went into the KV cache (input
+// first, then generated ones; the last sampled token is never decoded). It stops after
+// maxTokens sampled tokens, before a decode would reach maxPosition, on an
+// end-of-generation token (not reported), or soon after stop() (tokens already sampled are
+// still reported). The caller holds the sequence exclusively, keeps the context and sampler
+// alive until the done event, and uses a context where no other sequence decodes meanwhile.
+
+struct GenerationEvent {
+    std::vector<int32_t> tokens;
+    bool done = false;
+    int64_t decoded = 0;
+    bool eog = false;
+    std::string error;
+};
 
 struct GenerationState {
     std::atomic<bool> stop{false};
@@ -134,14 +146,18 @@ struct GenerationState {
     AddonSampler* sampler = nullptr;
     Napi::ObjectReference ctxRef;
     Napi::ObjectReference samplerRef;
-};
-
-struct GenerationEvent {
-    std::vector<int32_t> tokens;
-    bool done = false;
+    llama_seq_id seqId = 0;
+    llama_pos pos = 0;
+    std::vector<llama_token> pending;  // to decode next: the input, then the last sampled token
+    int64_t sampled = 0;
+    int64_t maxTokens = 0;
+    llama_pos maxPos = 0;
+    int64_t chunkTokens = 16;
     int64_t decoded = 0;
-    bool eog = false;
-    std::string error;
+    bool finished = false;
+    std::chrono::steady_clock::duration deliverEvery{};
+    std::chrono::steady_clock::time_point lastPost{};
+    std::vector<int32_t> buffered;  // sampled tokens not yet posted to JavaScript
 };
 
 void deliver(Napi::Env env, Napi::Function callback, GenerationEvent* event) {
@@ -161,81 +177,127 @@ void deliver(Napi::Env env, Napi::Function callback, GenerationEvent* event) {
     delete event;
 }
 
-void generationThread(std::shared_ptr<GenerationState> state, llama_seq_id seqId, llama_pos firstPos, std::vector<llama_token> input, int64_t maxTokens, llama_pos maxPos) {
-    llama_context* lctx = state->ctx->ctx;
-    const llama_vocab* vocab = state->ctx->model->vocab;
-    const int32_t nBatch = std::max<int32_t>(1, (int32_t)llama_n_batch(lctx));
-    llama_batch batch = llama_batch_init(nBatch, 0, 1);
-    auto* done = new GenerationEvent();
-    done->done = true;
-    llama_pos pos = firstPos;
-    int32_t lastIndex = 0;
+class GenerationChunk : public Napi::AsyncWorker {
+    public:
+        explicit GenerationChunk(Napi::Env env, std::shared_ptr<GenerationState> state)
+            : Napi::AsyncWorker(env, "LatheGenerationChunk"), state(std::move(state)) {}
 
-    auto decode = [&](const llama_token* tokens, int32_t n, bool logitsOnLast) -> bool {
-        batch.n_tokens = 0;
-        for (int32_t i = 0; i < n; i++) {
-            batch.token[i] = tokens[i];
-            batch.pos[i] = pos + i;
-            batch.n_seq_id[i] = 1;
-            batch.seq_id[i][0] = seqId;
-            batch.logits[i] = logitsOnLast && i == n - 1;
-        }
-        batch.n_tokens = n;
-        const int32_t status = llama_decode(lctx, batch);
-        if (status != 0) {
-            done->error = "llama_decode failed with status " + std::to_string(status);
-            return false;
-        }
-        pos += n;
-        done->decoded += n;
-        lastIndex = n - 1;
-        return true;
-    };
+    protected:
+        std::shared_ptr<GenerationState> state;
 
-    bool ok = true;
-    for (size_t start = 0; ok && start < input.size(); start += nBatch) {
-        const int32_t n = (int32_t)std::min<size_t>(nBatch, input.size() - start);
-        ok = decode(input.data() + start, n, start + n == input.size());
-    }
-    int64_t sampled = 0;
-    while (ok) {
-        state->sampler->rebuildChainIfNeeded();
-        llama_token_data_array cur_p;
-        state->sampler->sample(lctx, lastIndex, cur_p, false);
-        if (cur_p.size == 0 || !(cur_p.selected >= 0 && cur_p.selected < (int32_t)cur_p.size)) {
-            done->error = "the sampler chose no token";
-            break;
+        // Runs on a pool thread: up to chunkTokens tokens, then back to the main thread.
+        void Execute() override {
+            GenerationState& st = *state;
+            GenerationEvent end;
+            end.done = true;
+            if (st.ctx->disposed || st.ctx->ctx == nullptr) {
+                end.error = "the context was disposed during generation";
+                finish(end);
+                return;
+            }
+            llama_context* lctx = st.ctx->ctx;
+            const llama_vocab* vocab = st.ctx->model->vocab;
+            const int32_t nBatch = std::max<int32_t>(1, (int32_t)llama_n_batch(lctx));
+            llama_batch batch = llama_batch_init(std::min<int32_t>(nBatch, std::max<int32_t>(1, (int32_t)st.pending.size())), 0, 1);
+            int32_t lastIndex = 0;
+            auto decode = [&](const llama_token* tokens, int32_t n, bool logitsOnLast) -> bool {
+                for (int32_t i = 0; i < n; i++) {
+                    batch.token[i] = tokens[i];
+                    batch.pos[i] = st.pos + i;
+                    batch.n_seq_id[i] = 1;
+                    batch.seq_id[i][0] = st.seqId;
+                    batch.logits[i] = logitsOnLast && i == n - 1;
+                }
+                batch.n_tokens = n;
+                const int32_t status = llama_decode(lctx, batch);
+                if (status != 0) {
+                    end.error = "llama_decode failed with status " + std::to_string(status);
+                    return false;
+                }
+                st.pos += n;
+                st.decoded += n;
+                lastIndex = n - 1;
+                return true;
+            };
+            bool ok = true;
+            for (size_t start = 0; ok && start < st.pending.size(); start += nBatch) {
+                const int32_t n = (int32_t)std::min<size_t>(nBatch, st.pending.size() - start);
+                ok = decode(st.pending.data() + start, n, start + n == st.pending.size());
+            }
+            st.pending.clear();
+            for (int64_t inChunk = 0; ok; inChunk++) {
+                st.sampler->rebuildChainIfNeeded();
+                llama_token_data_array cur_p;
+                st.sampler->sample(lctx, lastIndex, cur_p, false);
+                if (cur_p.size == 0 || !(cur_p.selected >= 0 && cur_p.selected < (int32_t)cur_p.size)) {
+                    end.error = "the sampler chose no token";
+                    break;
+                }
+                const llama_token token = cur_p.data[cur_p.selected].id;
+                try {
+                    st.sampler->acceptToken(token);
+                } catch (const std::exception& e) {
+                    end.error = std::string("failed to accept the token in the sampler: ") + e.what();
+                    break;
+                }
+                if (llama_vocab_is_eog(vocab, token)) {
+                    end.eog = true;
+                    break;
+                }
+                st.buffered.push_back(token);
+                st.sampled++;
+                const bool last = st.stop.load() || st.sampled >= st.maxTokens || st.pos >= st.maxPos;
+                const auto now = std::chrono::steady_clock::now();
+                if (st.sampled == 1 || last || now - st.lastPost >= st.deliverEvery) {
+                    if (!post()) break;
+                    st.lastPost = now;
+                }
+                if (last) break;
+                if (inChunk + 1 >= st.chunkTokens) {
+                    // Yield the pool thread; the next chunk decodes this token first.
+                    st.pending.push_back(token);
+                    llama_batch_free(batch);
+                    return;
+                }
+                ok = decode(&token, 1, true);
+            }
+            llama_batch_free(batch);
+            finish(end);
         }
-        const llama_token token = cur_p.data[cur_p.selected].id;
-        try {
-            state->sampler->acceptToken(token);
-        } catch (const std::exception& e) {
-            done->error = std::string("failed to accept the token in the sampler: ") + e.what();
-            break;
+
+        // Sends the buffered tokens to JavaScript; false when the function is gone.
+        bool post() {
+            if (state->buffered.empty()) return true;
+            auto* event = new GenerationEvent();
+            event->tokens.swap(state->buffered);
+            if (state->tsfn.NonBlockingCall(event, deliver) != napi_ok) {
+                delete event;
+                return false;
+            }
+            return true;
         }
-        if (llama_vocab_is_eog(vocab, token)) {
-            done->eog = true;
-            break;
+
+        void finish(GenerationEvent& end) {
+            post();
+            state->finished = true;
+            auto* done = new GenerationEvent(end);
+            done->decoded = state->decoded;
+            if (state->tsfn.NonBlockingCall(done, deliver) != napi_ok) delete done;
+            state->tsfn.Release();
         }
-        auto* event = new GenerationEvent();
-        event->tokens.push_back(token);
-        if (state->tsfn.NonBlockingCall(event, deliver) != napi_ok) {
-            delete event;
-            break;
+
+        // Main thread: queue the next chunk unless the generation has finished.
+        void OnOK() override {
+            if (state->finished) return;
+            (new GenerationChunk(Env(), state))->Queue();
         }
-        sampled++;
-        if (state->stop.load() || sampled >= maxTokens || pos >= maxPos) break;
-        ok = decode(&token, 1, true);
-    }
-    llama_batch_free(batch);
-    if (state->tsfn.NonBlockingCall(done, deliver) != napi_ok) delete done;
-    state->tsfn.Release();
-}
+        void OnError(const Napi::Error&) override {}
+};
 
 Napi::Value latheGenerate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 8 || !info[0].IsObject() || !info[1].IsObject() || !info[4].IsTypedArray() || !info[7].IsFunction()) {
-        Napi::TypeError::New(env, "expected (context, sampler, sequenceId, firstPosition, input, maxTokens, maxPosition, onEvent)").ThrowAsJavaScriptException();
+    if (info.Length() < 10 || !info[0].IsObject() || !info[1].IsObject() || !info[4].IsTypedArray() || !info[9].IsFunction()) {
+        Napi::TypeError::New(env, "expected (context, sampler, sequenceId, firstPosition, input, maxTokens, maxPosition, chunkTokens, deliverMs, onEvent)").ThrowAsJavaScriptException();
         return env.Undefined();
     }
     auto state = std::make_shared<GenerationState>();
@@ -249,24 +311,26 @@ Napi::Value latheGenerate(const Napi::CallbackInfo& info) {
         Napi::Error::New(env, "the sampler is disposed").ThrowAsJavaScriptException();
         return env.Undefined();
     }
-    const llama_seq_id seqId = info[2].As<Napi::Number>().Int32Value();
-    const llama_pos firstPos = info[3].As<Napi::Number>().Int32Value();
+    state->seqId = info[2].As<Napi::Number>().Int32Value();
+    state->pos = info[3].As<Napi::Number>().Int32Value();
     auto inputArray = info[4].As<Napi::Uint32Array>();
-    std::vector<llama_token> input(inputArray.Data(), inputArray.Data() + inputArray.ElementLength());
-    const int64_t maxTokens = info[5].As<Napi::Number>().Int64Value();
-    const llama_pos maxPos = info[6].As<Napi::Number>().Int32Value();
-    if (input.empty() || maxTokens < 1) {
+    state->pending.assign(inputArray.Data(), inputArray.Data() + inputArray.ElementLength());
+    state->maxTokens = info[5].As<Napi::Number>().Int64Value();
+    state->maxPos = info[6].As<Napi::Number>().Int32Value();
+    state->chunkTokens = std::max<int64_t>(1, info[7].As<Napi::Number>().Int64Value());
+    state->deliverEvery = std::chrono::milliseconds(std::max<int64_t>(0, info[8].As<Napi::Number>().Int64Value()));
+    if (state->pending.empty() || state->maxTokens < 1) {
         Napi::RangeError::New(env, "nothing to generate: the input is empty or maxTokens < 1").ThrowAsJavaScriptException();
         return env.Undefined();
     }
-    // Keep the context and sampler objects alive until the thread has finished.
+    // Keep the context and sampler objects alive until the generation has finished.
     state->ctxRef = Napi::Persistent(info[0].As<Napi::Object>());
     state->samplerRef = Napi::Persistent(info[1].As<Napi::Object>());
-    state->tsfn = Napi::ThreadSafeFunction::New(env, info[7].As<Napi::Function>(), "latheGenerate", 0, 1, [state](Napi::Env) {
+    state->tsfn = Napi::ThreadSafeFunction::New(env, info[9].As<Napi::Function>(), "latheGenerate", 0, 1, [state](Napi::Env) {
         state->ctxRef.Reset();
         state->samplerRef.Reset();
     });
-    std::thread(generationThread, state, seqId, firstPos, std::move(input), maxTokens, maxPos).detach();
+    (new GenerationChunk(env, state))->Queue();
     return Napi::Function::New(env, [state](const Napi::CallbackInfo& stopInfo) -> Napi::Value {
         state->stop.store(true);
         return stopInfo.Env().Undefined();

@@ -31,14 +31,16 @@ afterAll(async () => {
 
 describe("crash recovery", () => {
   it("a host killed mid-generation fails the call with 'engine stopped' and the log lines; the next call works", async () => {
-    const model = await engine.loadModel({ path: fixture.successor, contextSize: 256 });
+    // A long context, so the generation is still running when the first fragment arrives
+    // (fragments come at most one per 16 ms).
+    const model = await engine.loadModel({ path: fixture.successor, contextSize: 4096 });
     const pid = engine.pid!;
     const received: string[] = [];
     const err = await (async () => {
       for await (const p of engine.generate({ modelId: model.id, prompt: raw("a"), sampling: { temperature: 0, maxTokens: 1_000_000 } })) {
         if (p.type === "fragment") {
           received.push(p.text);
-          if (received.length === 3) process.kill(pid, "SIGKILL");
+          if (received.length === 1) process.kill(pid, "SIGKILL");
         }
       }
     })().catch((e: unknown) => e);
