@@ -158,15 +158,25 @@ describe("EngineBuilder", () => {
     const grandchild = Number(await readFile(pids, "utf8"));
     ac.abort();
     expect((await done).result).toBe("build cancelled");
-    // The compiler-like grandchild went with it (its process group was signalled).
-    let alive = true;
-    for (let i = 0; i < 40 && alive; i++) {
+    // The compiler-like grandchild went with it (its process group was signalled). A killed
+    // process whose new parent has not reaped it yet is a zombie: dead, though kill(pid, 0)
+    // still finds it (containers whose pid 1 is no init reap late, under load even later).
+    const running = (pid: number) => {
       try {
-        process.kill(grandchild, 0);
-        await new Promise((r) => setTimeout(r, 50));
+        process.kill(pid, 0);
       } catch {
-        alive = false;
+        return false;
       }
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return true; // no /proc (macOS): trust kill()
+      }
+    };
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      alive = running(grandchild);
+      if (alive) await new Promise((r) => setTimeout(r, 50));
     }
     expect(alive).toBe(false);
   });
