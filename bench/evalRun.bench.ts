@@ -6,7 +6,8 @@
 // on the local build with Lathe's native logits (engine/native/LatheExtensions.cpp), same
 // run. Then, straight on node-llama-cpp (bench/positionCosts.ts), what each scored position
 // costs by kind of output on the prebuilt library.
-// Knobs: LATHE_BENCH_MODELS (first model used), LATHE_BENCH_THREADS (default 1), LATHE_BENCH_ITEMS (default 16).
+// Knobs: LATHE_BENCH_MODELS (first model used), LATHE_BENCH_THREADS (default 1), LATHE_BENCH_ITEMS (default 16),
+// LATHE_BENCH_ROUNDS (default 4).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -22,6 +23,7 @@ import { measurePositionCosts } from "./positionCosts.ts";
 
 const THREADS = Number(process.env.LATHE_BENCH_THREADS ?? 1);
 const ITEMS = Number(process.env.LATHE_BENCH_ITEMS ?? 16);
+const ROUNDS = Number(process.env.LATHE_BENCH_ROUNDS ?? 4);
 
 const words = ["oak", "chisel", "mallet", "bench", "plane", "linseed", "dovetail", "joint", "saw", "clamp", "rasp", "walnut"];
 
@@ -48,12 +50,10 @@ async function benchModel(): Promise<string> {
 
 export default async function (): Promise<BenchReport> {
   const modelPath = await benchModel();
-  const report = await pipelineReport(modelPath, "prebuilt");
-  if (findLocalBuild(engineLocalBuildCmakeOptions)) {
-    const local = await pipelineReport(modelPath, "localBuild");
-    report.report.rows.push(...local.report.rows);
-    report.report.notes.push(...local.report.notes.filter((n) => n.startsWith("localBuild")));
-  } else report.report.notes.push("no local build: the native-logits path was not measured (Settings > Build the engine for this machine)");
+  const libraries: EngineLibrary[] = ["prebuilt"];
+  if (findLocalBuild(engineLocalBuildCmakeOptions)) libraries.push("localBuild");
+  const report = await pipelineReport(modelPath, libraries);
+  if (libraries.length === 1) report.report.notes.push("no local build: the native-logits path was not measured (Settings > Build the engine for this machine)");
   // The floor under exact scoring: what each flagged position costs in node-llama-cpp itself.
   const it = items(1)[0]!;
   const costs = await measurePositionCosts(modelPath, THREADS, `${it.input} ${it.choices!.join(" ")}`);
@@ -76,63 +76,94 @@ export default async function (): Promise<BenchReport> {
   return report.report;
 }
 
-/** The pipeline measurement through the engine host, and the share of evaluated tokens that were scored. */
-async function pipelineReport(modelPath: string, library: EngineLibrary): Promise<{ report: BenchReport; scoredShare: number }> {
-  const engine = new EngineClient({ host: { threads: THREADS, gpu: "cpu", library } });
+/** One engine under test: a library, its loaded bench model and its label. */
+interface Variant {
+  engine: EngineClient;
+  modelId: string;
+  lib: string;
+  saved: RunItemResult[];
+  mcSeconds: number;
+  ratios: number[];
+  pp: number[];
+}
+
+/**
+ * The pipeline measurement through the engine host, per library, in interleaved rounds:
+ * each round scores ITEMS/ROUNDS items and then measures prompt processing on the same
+ * engine, so every round gives a scoring/prompt-processing ratio taken under the same
+ * machine load (this machine is shared; loads drift over a minute). Also the share of
+ * evaluated tokens that were scored.
+ */
+async function pipelineReport(modelPath: string, libraries: EngineLibrary[]): Promise<{ report: BenchReport; scoredShare: number }> {
+  const variants: Variant[] = [];
+  const list = items(ITEMS);
+  const rounds = Math.max(1, Math.min(ROUNDS, list.length));
   try {
-    const status = await engine.status();
-    const lib = `${status.buildType}${status.nativeLogits ? ", native logits" : ", full distributions"}`;
-    const info = await engine.loadModel({ path: modelPath, contextSize: 1024, sha256: false });
-    const list = items(ITEMS);
-    const saved: RunItemResult[] = [];
-    const plan = {
+    for (const library of libraries) {
+      const engine = new EngineClient({ host: { threads: THREADS, gpu: "cpu", library } });
+      variants.push({ engine, modelId: "", lib: "", saved: [], mcSeconds: 0, ratios: [], pp: [] });
+      const status = await engine.status();
+      const info = await engine.loadModel({ path: modelPath, contextSize: 1024, sha256: false });
+      Object.assign(variants.at(-1)!, { modelId: info.id, lib: `${status.buildType}${status.nativeLogits ? ", native logits" : ", full distributions"}` });
+    }
+    const plan = (v: Variant) => ({
       task: "multiple_choice" as const,
       prompt: { kind: "template" as const, template: "{{input}}", chat: false },
       targetDelimiter: " ",
-      modelId: info.id,
+      modelId: v.modelId,
       adapters: [],
       sampling: samplingConfigSchema.parse({ temperature: 0 }),
       items: list,
       alreadyDone: 0,
       judges: [],
-    };
-    // Warm-up on one item, then the timed pass over all.
-    for await (const _ of runPipeline(engine, { ...plan, pending: [0] }, { signal: new AbortController().signal, save: async () => {} })) void _;
-    const t0 = performance.now();
-    for await (const _ of runPipeline(engine, { ...plan, pending: list.map((_, i) => i) }, { signal: new AbortController().signal, save: async (r) => void saved.push(r) })) void _;
-    const seconds = (performance.now() - t0) / 1000;
-    const evaluated = saved.reduce((n, r) => n + r.tokens, 0);
-    const contextTokens = await Promise.all(list.map((it) => engine.tokenize({ modelId: info.id, prompt: { kind: "raw", text: it.input } }).then((t) => t.length)));
-    const naive = saved.reduce((n, r, k) => n + (r.choiceTokens ?? []).reduce((m, c) => m + c + contextTokens[k]!, 0), 0);
-    const mcTokensPerS = evaluated / seconds;
-
+    });
     // Prompt processing: one generated token after a fresh prompt as long as an item's evaluated tokens.
-    const pp: number[] = [];
-    for (let k = 0; k < Math.min(6, list.length); k++) {
-      const it = list[k]!;
-      const text = `${it.input} ${it.choices!.join(" ")} #${k}`;
-      for await (const p of engine.generate({ modelId: info.id, prompt: { kind: "raw", text }, sampling: { temperature: 0, maxTokens: 1 } })) {
-        if (p.type === "done" && p.timings.cachedPromptTokens === 0) pp.push(p.timings.promptTokensPerS);
+    const ppOnce = async (v: Variant, k: number): Promise<number | null> => {
+      const it = list[k % list.length]!;
+      const text = `${it.input} ${it.choices!.join(" ")} #${k}-${v.pp.length}`;
+      for await (const p of v.engine.generate({ modelId: v.modelId, prompt: { kind: "raw", text }, sampling: { temperature: 0, maxTokens: 1 } })) {
+        if (p.type === "done" && p.timings.cachedPromptTokens === 0) return p.timings.promptTokensPerS;
+      }
+      return null;
+    };
+    // Warm-up on one item each.
+    for (const v of variants) for await (const _ of runPipeline(v.engine, { ...plan(v), pending: [0] }, { signal: new AbortController().signal, save: async () => {} })) void _;
+    for (let r = 0; r < rounds; r++) {
+      const pending = list.map((_, i) => i).filter((i) => i % rounds === r);
+      for (const v of variants) {
+        const before = v.saved.length;
+        const t0 = performance.now();
+        for await (const _ of runPipeline(v.engine, { ...plan(v), pending }, { signal: new AbortController().signal, save: async (x) => void v.saved.push(x) })) void _;
+        const seconds = (performance.now() - t0) / 1000;
+        v.mcSeconds += seconds;
+        const evaluated = v.saved.slice(before).reduce((n, x) => n + x.tokens, 0);
+        const pp = [await ppOnce(v, 2 * r), await ppOnce(v, 2 * r + 1)].filter((x): x is number => x !== null);
+        v.pp.push(...pp);
+        v.ratios.push(evaluated / seconds / median(pp));
       }
     }
-    const ppTokensPerS = median(pp);
-    const ratio = mcTokensPerS / ppTokensPerS;
-    const scored = saved.reduce((n, r) => n + (r.choiceTokens ?? []).reduce((m, c) => m + c, 0), 0);
-    const report: BenchReport = {
-      name: "evalRun",
-      rows: [
-        { what: "multiple choice (pipeline, shared prefix)", library: lib, items: list.length, tokensEvaluated: evaluated, seconds: round(seconds, 3), tokensPerS: round(mcTokensPerS, 4) },
-        { what: "same work counted as context+choice per choice", library: lib, items: list.length, tokensEvaluated: naive, seconds: round(seconds, 3), tokensPerS: round(naive / seconds, 4) },
-        { what: "prompt processing (1-token generation)", library: lib, items: pp.length, tokensEvaluated: null, seconds: null, tokensPerS: round(ppTokensPerS, 4) },
-      ],
-      notes: [
-        `model ${modelPath.split(/[\\/]/).pop()}, threads ${THREADS}`,
-        `${lib}: multiple-choice scoring / prompt processing ${round(ratio, 3)}x (goal >= 0.8x)`,
-        `shared prefix saves ${round(1 - evaluated / naive, 3)} of the tokens a per-choice scorer would evaluate`,
-      ],
-    };
-    return { report, scoredShare: scored / evaluated };
+    const rows: BenchReport["rows"] = [];
+    const notes = [`model ${modelPath.split(/[\\/]/).pop()}, threads ${THREADS}, ${rounds} interleaved rounds of ${Math.ceil(list.length / rounds)} items`];
+    let scoredShare = 0;
+    for (const v of variants) {
+      const evaluated = v.saved.reduce((n, x) => n + x.tokens, 0);
+      const contextTokens = await Promise.all(list.map((it) => v.engine.tokenize({ modelId: v.modelId, prompt: { kind: "raw", text: it.input } }).then((t) => t.length)));
+      const byItem = new Map(v.saved.map((x) => [x.index, x]));
+      const naive = [...byItem.values()].reduce((n, x) => n + (x.choiceTokens ?? []).reduce((m, c) => m + c + contextTokens[x.index]!, 0), 0);
+      const scored = v.saved.reduce((n, x) => n + (x.choiceTokens ?? []).reduce((m, c) => m + c, 0), 0);
+      scoredShare = scored / evaluated;
+      rows.push(
+        { what: "multiple choice (pipeline, shared prefix)", library: v.lib, items: v.saved.length, tokensEvaluated: evaluated, seconds: round(v.mcSeconds, 3), tokensPerS: round(evaluated / v.mcSeconds, 4) },
+        { what: "same work counted as context+choice per choice", library: v.lib, items: v.saved.length, tokensEvaluated: naive, seconds: round(v.mcSeconds, 3), tokensPerS: round(naive / v.mcSeconds, 4) },
+        { what: "prompt processing (1-token generation)", library: v.lib, items: v.pp.length, tokensEvaluated: null, seconds: null, tokensPerS: round(median(v.pp), 4) },
+      );
+      notes.push(
+        `${v.lib}: multiple-choice scoring / prompt processing ${round(median(v.ratios), 3)}x (goal >= 0.8x; median of per-round ratios ${v.ratios.map((x) => round(x, 3)).join(", ")})`,
+      );
+      if (v === variants[0]) notes.push(`shared prefix saves ${round(1 - evaluated / naive, 3)} of the tokens a per-choice scorer would evaluate`);
+    }
+    return { report: { name: "evalRun", rows, notes }, scoredShare };
   } finally {
-    await engine.dispose();
+    for (const v of variants) await v.engine.dispose();
   }
 }
