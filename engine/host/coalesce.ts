@@ -34,7 +34,9 @@ export class PacketCoalescer {
       return;
     }
     if (this.pending) {
-      this.pending = { type: "fragment", text: this.pending.text + packet.text, tokens: [...this.pending.tokens, ...packet.tokens] };
+      // (pending is this class's own copy)
+      this.pending.text += packet.text;
+      this.pending.tokens.push(...packet.tokens);
       return;
     }
     const wait = this.lastSent + this.windowMs - this.now();

@@ -4,12 +4,14 @@
 // between tokens, which node-llama-cpp's evaluate() does twice per token (about 1 ms on a
 // 2-core machine, 15-20 % of a small model's token time). Tokens arrive as they are made.
 // Same sampler, same chain, same seed: the output equals evaluate()'s token for token
-// (tested). Used by generate.ts when nativeGenerationFor() gives a stream; it gives null,
-// and evaluate() is used, when the library lacks the loop, LATHE_NATIVE_GENERATION=0, the
-// context has more than one sequence (node-llama-cpp batches those together), a token
-// predictor is loaded, the libuv pool has more than one thread, or the repeat penalty's window skips newlines (node-llama-cpp then
-// rebuilds its penalty state every token, which the native loop does not). node-llama-cpp
-// internals (pinned version): the sequence's lock, id, token bookkeeping and sampler config.
+// (tested). Used by generate.ts when nativeGeneration() gives a stream; it gives null, and
+// evaluate() is used, when the library lacks the loop, LATHE_NATIVE_GENERATION=0, the
+// context has more than one sequence (node-llama-cpp batches those together), the libuv
+// pool has more than one thread, a token predictor is loaded, the model needs context
+// checkpoints (recurrent, hybrid and SWA models), or the repeat penalty's window skips
+// newlines (node-llama-cpp then rebuilds its penalty state every token, which the native
+// loop does not). node-llama-cpp internals (pinned version): the sequence's lock, id,
+// token bookkeeping and sampler config.
 import { acquireLock } from "lifecycle-utils";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { FRAGMENT_WINDOW_MS } from "./coalesce.ts";
@@ -50,7 +52,7 @@ interface SequenceInternals {
   _loadedTokenPredictions: unknown[];
   _tokenPredictor?: unknown;
   _resolveSamplerConfig(options: object): object;
-  _takeIntervalCheckpointIfNeededAfterBatch?: (sequenceStateLength: number) => unknown;
+  needsCheckpoints?: boolean;
   context: { _ctx?: object; totalSequences: number };
   model: LlamaModel & { _model?: object; _llama?: { _bindings?: Partial<GenerationBindings> } };
 }
@@ -88,6 +90,7 @@ export function nativeGenerationUnavailable(seq: LlamaContextSequence, options: 
   // disposal included) can touch llama.cpp while a chunk runs. EngineClient sets 1.
   if (process.env.UV_THREADPOOL_SIZE !== "1") return "UV_THREADPOOL_SIZE is not 1";
   if (s._loadedTokenPredictions?.length || s._tokenPredictor) return "a token predictor is in use";
+  if (s.needsCheckpoints) return "the model needs context checkpoints";
   if (options.sampling.repeatPenalty && options.penaltySkipsNewline && s.model.tokens.nl != null) return "the repeat penalty skips newlines";
   return null;
 }
@@ -155,7 +158,6 @@ export function nativeGeneration(seq: LlamaContextSequence, input: Token[], opti
         const decoded = [...input, ...sampled].slice(0, finished.decoded);
         s._contextTokens = s._contextTokens.concat(decoded);
         s._nextTokenIndex = firstPosition + decoded.length;
-        s._takeIntervalCheckpointIfNeededAfterBatch?.(s._nextTokenIndex);
       }
       const finished = done as { decoded: number; eog: boolean; error?: string } | null;
       if (finished?.error) throw new Error(finished.error);

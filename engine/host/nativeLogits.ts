@@ -57,6 +57,8 @@ export interface PositionDist {
 
 /** A reader of native logits for one sequence. */
 export interface NativeLogits {
+  /** Positions to evaluate per call: llama.cpp keeps a vocabulary of logits for each, so at most 32 MiB of them. */
+  readonly positionsPerCall: number;
   /**
    * Evaluates `tokens` after the sequence's state and calls `onDist(i, dist)` for each i
    * with `wanted(i)`, synchronously while that position's logits are valid.
@@ -103,6 +105,7 @@ class NativeDist implements PositionDist {
     return this.score(token)[2];
   }
   top(n: number): { id: Token; prob: number }[] {
+    if (n <= 0) return [];
     const logits = this.scratch();
     const lse = this.b.latheCopyLogits(this.ctx, this.index, logits);
     // Keep the n largest in a small array sorted high to low.
@@ -155,6 +158,7 @@ export function nativeLogitsFor(seq: LlamaContextSequence): NativeLogits | null 
   let scratch: Float32Array | null = null;
   const getScratch = () => (scratch ??= new Float32Array(vocabSizeOf(seq)));
   return {
+    positionsPerCall: Math.max(16, Math.min(256, Math.floor((32 << 20) / (4 * vocabSizeOf(seq))))),
     async evaluate(tokens, wanted, onDist) {
       if (tokens.length === 0) return;
       const logits = tokens.map((_, i) => wanted(i));

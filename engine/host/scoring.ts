@@ -87,9 +87,6 @@ export function mapDist(probs: Map<Token, number>): PositionDist {
   };
 }
 
-/** Positions per native evaluate call (between cancellation checks). */
-const NATIVE_CHUNK = 256;
-
 /**
  * Evaluates `tokens` after the sequence's current state and hands the distribution after
  * each flagged position to `onDist(i, dist)` (i indexes `tokens`; `dist` is valid only
@@ -103,7 +100,7 @@ async function evaluateWithDistributions(
   signal?: AbortSignal,
 ): Promise<void> {
   const native = nativeLogitsFor(seq);
-  const chunkSize = native ? NATIVE_CHUNK : CHUNK;
+  const chunkSize = native ? native.positionsPerCall : CHUNK;
   for (let start = 0; start < tokens.length; start += chunkSize) {
     if (signal?.aborted) throw new EngineError("cancelled", "cancelled");
     const chunk = tokens.slice(start, start + chunkSize);
