@@ -92,7 +92,17 @@ export class ModelSlot {
    * sequences (made on first use), so that many concurrent leases run at once.
    */
   async lease(adapters: readonly AdapterRef[], signal: AbortSignal | undefined, want = 1, sequences?: number): Promise<Lease> {
-    const entry = await this.contextFor(adapters, signal, this.budget.validateAdapters, Math.max(this.settings.sequences, sequences ?? 0));
+    const wide = Math.max(this.settings.sequences, sequences ?? 0);
+    let entry: ContextEntry;
+    try {
+      entry = await this.contextFor(adapters, signal, this.budget.validateAdapters, wide);
+    } catch (err) {
+      // A wider context that cannot be made (memory, usually) is an optimisation lost, not
+      // a failure: the work queues on the set's own context and runs one after another.
+      if (wide === this.settings.sequences || signal?.aborted || !(err instanceof EngineError) || err.reason !== "internal") throw err;
+      this.logs.push(`[warn] engine: a context with ${wide} sequences could not be created (${err.message}); using the model's own context, one request after another`);
+      entry = await this.contextFor(adapters, signal, this.budget.validateAdapters, this.settings.sequences);
+    }
     entry.lastUsed = performance.now();
     let seqs: LlamaContextSequence[];
     if (entry.free.length > 0) {
