@@ -1,9 +1,13 @@
 // Lathe's native entry points, compiled into node-llama-cpp's addon by "Build the engine for
 // this machine" (engine/build/addonPatch.ts copies this file into the addon folder and
-// registers latheRegister in addon.cpp). They read the logits llama.cpp keeps for the last
-// decoded batch, so they are synchronous and must be called while those logits are valid:
-// from a logit-data mapper of the decode that produced them (engine/host/nativeLogits.ts).
-// The prebuilt addon lacks them; the host then reads full distributions through sampleToken.
+// registers latheRegister in addon.cpp). Two kinds:
+// - logits readers (latheTokenScore, latheCopyLogits) read the logits llama.cpp keeps for
+//   the last decoded batch, so they are synchronous and must be called while those logits
+//   are valid: from a logit-data mapper of the decode that produced them
+//   (engine/host/nativeLogits.ts);
+// - a generation loop (latheGenerate) that decodes and samples without returning to
+//   JavaScript between tokens (engine/host/nativeGeneration.ts).
+// The prebuilt addon lacks them; the host then uses node-llama-cpp's own paths.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
