@@ -4,10 +4,11 @@
 // divergences, on the demo model and the successor with its +2 adapter; status says which
 // path scoring uses. Generation: the native loop against node-llama-cpp's evaluate() on the
 // same local build (LATHE_NATIVE_GENERATION=0), token for token, across sampling options,
-// stops, cancel, context full, grammar and prefix reuse. The parity parts run only where a local build with the extensions
-// exists (building one takes minutes: Settings > Build the engine for this machine, or
-// docs/engine.md), so CI, which has none, checks the prebuilt side only, and that the C++
-// compiles against node-llama-cpp's addon headers and the llama.cpp headers of its bundle.
+// stops, cancel, context full, grammar and prefix reuse. The parity parts run only where a
+// local build with the extensions exists (building one takes minutes: Settings > Build
+// the engine for this machine, or docs/engine.md), so CI, which has none, checks the
+// prebuilt side only, and that the C++ compiles against node-llama-cpp's addon headers and
+// the llama.cpp headers of its bundle.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,20 +21,21 @@ import { engineLocalBuildCmakeOptions, type AdapterRef, type GenerateRequest, ty
 import { fixture } from "../helpers/fixtures.ts";
 import { generateAll, testEngine } from "./engineTestUtils.ts";
 
-/** True when the local build's addon carries the extensions (their names are in the binary). */
-function localBuildHasExtensions(): boolean {
+/** True when the local build's addon carries this entry point (its name is in the binary). */
+function localBuildHas(entryPoint: string): boolean {
   const local = findLocalBuild(engineLocalBuildCmakeOptions);
   if (!local) return false;
   for (const sub of ["Release", "."]) {
     try {
-      return readFileSync(join(local.path, sub, "llama-addon.node")).includes("latheTokenScore");
+      return readFileSync(join(local.path, sub, "llama-addon.node")).includes(entryPoint);
     } catch {
       /* try the next folder */
     }
   }
   return false;
 }
-const native = localBuildHasExtensions();
+const native = localBuildHas("latheTokenScore");
+const nativeLoop = localBuildHas("latheGenerate");
 
 const plus2: AdapterRef[] = [{ path: fixture.successorPlus2, scale: 1 }];
 const raw = (text: string) => ({ kind: "raw" as const, text });
@@ -72,8 +74,8 @@ afterAll(async () => {
 });
 
 /** One generation on a side; its done packet and the text of its fragments. */
-async function gen(s: Side, model: "demo" | "successor", request: Omit<GenerateRequest, "modelId">, signal?: AbortSignal) {
-  const { fragments, done } = await generateAll(s.engine, { ...request, modelId: s[model].id }, signal ? { signal } : {});
+async function gen(s: Side, model: "demo" | "successor", request: Omit<GenerateRequest, "modelId">) {
+  const { fragments, done } = await generateAll(s.engine, { ...request, modelId: s[model].id });
   return { done, streamed: fragments.map((f) => f.text).join(""), fragmentTokens: fragments.flatMap((f) => f.tokens) };
 }
 
@@ -178,7 +180,7 @@ describe("native logits", () => {
     });
   });
 
-  describe.runIf(native)("native generation loop on the local build", () => {
+  describe.runIf(nativeLoop)("native generation loop on the local build", () => {
     const cases: { name: string; model: "demo" | "successor"; request: Omit<GenerateRequest, "modelId"> }[] = [
       { name: "greedy", model: "demo", request: { prompt: raw("The kitchen"), sampling: { temperature: 0, maxTokens: 40 } } },
       {
