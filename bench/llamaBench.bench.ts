@@ -2,7 +2,8 @@
 // once from the llama.cpp source node-llama-cpp bundles (same release; OpenMP + native CPU
 // flags; cached in bench/.cache/llama.cpp, minutes on 2 cores), then on the bench models
 // measures prompt processing (pp) and generation (tg) with the same threads through
-// llama-bench -o json and through Lathe's engine client on the prebuilt library and on the
+// llama-bench -o json and through Lathe's engine client on the prebuilt library (unless
+// LATHE_BENCH_LATHE_PREBUILT=0) and on the
 // local build ("build the engine for this machine") when one exists, runs interleaved,
 // and reports the ratios Lathe/llama-bench (goal >= 0.95x). Also the client's TTFT overhead
 // over the host's. Env: LATHE_BENCH_THREADS (2), LATHE_BENCH_ROUNDS (3), LATHE_BENCH_PP
@@ -219,7 +220,8 @@ export default async function (): Promise<BenchReport> {
 
   for (const model of models) {
     const name = model.split("/").pop()!;
-    const variants: { label: string; v: LatheVariant }[] = [{ label: "Lathe, prebuilt", v: await startLathe("prebuilt", model) }];
+    const variants: { label: string; v: LatheVariant }[] = [];
+    if (process.env.LATHE_BENCH_LATHE_PREBUILT !== "0") variants.push({ label: "Lathe, prebuilt", v: await startLathe("prebuilt", model) });
     if (local) {
       const v = await startLathe("localBuild", model);
       if (v.buildType === "localBuild") variants.push({ label: "Lathe, local build", v });
