@@ -167,12 +167,13 @@ describe("remote providers against a second lathe serve", () => {
     try {
       for await (const p of local.api.chat.send({ conversationId: conv.id, content: "go" }, { signal: ac.signal })) {
         seen.push(p);
-        if (p.type === "fragment" && ++fragments === 5) ac.abort();
+        // Early: fragments come at most one per 16 ms, each with many tokens of this fast model.
+        if (p.type === "fragment" && ++fragments === 2) ac.abort();
       }
     } catch (err) {
       if (!ac.signal.aborted) throw err;
     }
-    expect(fragments).toBeGreaterThanOrEqual(5);
+    expect(fragments).toBeGreaterThanOrEqual(2);
     // The remote engine frees its sequence soon after (100k tokens would take minutes).
     let busy = idle + 1;
     for (let i = 0; i < 60 && busy > idle; i++) {
