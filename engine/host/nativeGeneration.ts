@@ -14,6 +14,7 @@
 // token bookkeeping and sampler config.
 import { acquireLock } from "lifecycle-utils";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { AsyncQueue } from "../../core/util/AsyncQueue.ts";
 import { FRAGMENT_WINDOW_MS } from "./coalesce.ts";
 import type { MappedSampling } from "./sampling.ts";
 
@@ -111,14 +112,12 @@ export function nativeGeneration(seq: LlamaContextSequence, input: Token[], opti
     const lock = await acquireLock([s._lock, "evaluate"] as const);
     const sampler = new b.AddonSampler(s.model._model!);
     try {
-      const { repeatPenalty, dryRepeatPenalty, ...rest } = options.sampling;
-      sampler.applyConfig(
-        s._resolveSamplerConfig({ ...rest, repeatPenalty, dryRepeatPenalty, grammarEvaluationState: options.grammarEvaluationState }),
-      );
-      const sampled: Token[] = [];
-      let next = 0;
-      let done: { decoded: number; eog: boolean; error?: string } | null = null;
-      let wake: (() => void) | null = null;
+      sampler.applyConfig(s._resolveSamplerConfig({ ...options.sampling, grammarEvaluationState: options.grammarEvaluationState }));
+      type Done = { decoded: number; eog: boolean; error?: string };
+      const sampled: Token[] = []; // every token reported, for the bookkeeping
+      const tokens = new AsyncQueue<Token>(); // what the consumer pulls
+      let finish!: (done: Done) => void;
+      const finished = new Promise<Done>((resolve) => (finish = resolve));
       const firstPosition = s._nextTokenIndex;
       const stop = b.latheGenerate!(
         s.context._ctx!,
@@ -130,37 +129,30 @@ export function nativeGeneration(seq: LlamaContextSequence, input: Token[], opti
         seq.contextSize - 1,
         CHUNK_TOKENS,
         DELIVER_MS,
-        (tokens, d) => {
-          if (tokens) for (const t of tokens) sampled.push(t as Token);
-          else done = d ?? { decoded: 0, eog: false, error: "the native loop ended without a result" };
-          wake?.();
+        (batch, done) => {
+          if (batch) {
+            for (const t of batch) {
+              sampled.push(t as Token);
+              tokens.push(t as Token);
+            }
+            return;
+          }
+          finish(done ?? { decoded: 0, eog: false, error: "the native loop ended without a result" });
+          tokens.close();
         },
       );
-      const settle = () =>
-        new Promise<void>((resolve) => {
-          wake = resolve;
-        }).then(() => {
-          wake = null;
-        });
       try {
-        for (;;) {
-          while (next < sampled.length) yield sampled[next++]!;
-          if (done) break;
-          await settle();
-        }
+        yield* tokens;
       } finally {
-        if (!done) {
-          stop();
-          while (!done) await settle();
-        }
-        const finished = done as { decoded: number; eog: boolean; error?: string };
+        stop(); // (no effect once the loop has ended)
+        const { decoded } = await finished;
         // Bookkeeping as node-llama-cpp's own decodes do it: the sequence now holds these.
-        const decoded = [...input, ...sampled].slice(0, finished.decoded);
-        s._contextTokens = s._contextTokens.concat(decoded);
-        s._nextTokenIndex = firstPosition + decoded.length;
+        const held = [...input, ...sampled].slice(0, decoded);
+        s._contextTokens = s._contextTokens.concat(held);
+        s._nextTokenIndex = firstPosition + held.length;
       }
-      const finished = done as { decoded: number; eog: boolean; error?: string } | null;
-      if (finished?.error) throw new Error(finished.error);
+      const { error } = await finished;
+      if (error) throw new Error(error);
     } finally {
       sampler.dispose();
       lock.dispose();
