@@ -16,6 +16,7 @@ import { acquireLock } from "lifecycle-utils";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { AsyncQueue } from "../../core/util/AsyncQueue.ts";
 import { FRAGMENT_WINDOW_MS } from "./coalesce.ts";
+import { latheBindings } from "./nativeLogits.ts";
 import type { MappedSampling } from "./sampling.ts";
 
 /** Tokens per pool-thread turn: other queued work (another model's decode) waits at most this long. */
@@ -29,8 +30,7 @@ interface AddonSamplerLike {
 }
 
 interface GenerationBindings {
-  latheExtensionsVersion?: () => number;
-  latheGenerate?: (
+  latheGenerate: (
     ctx: object,
     sampler: AddonSamplerLike,
     sequenceId: number,
@@ -55,7 +55,7 @@ interface SequenceInternals {
   _resolveSamplerConfig(options: object): object;
   needsCheckpoints?: boolean;
   context: { _ctx?: object; totalSequences: number };
-  model: LlamaModel & { _model?: object; _llama?: { _bindings?: Partial<GenerationBindings> } };
+  model: LlamaModel & { _model?: object; _llama?: unknown };
 }
 
 /** What a native generation needs beyond the tokens. */
@@ -71,13 +71,7 @@ export interface NativeGenerationOptions {
 }
 
 function bindingsFor(s: SequenceInternals): GenerationBindings | null {
-  const b = s.model?._llama?._bindings;
-  if (!b || typeof b.latheGenerate !== "function" || typeof b.latheExtensionsVersion !== "function" || typeof b.AddonSampler !== "function") return null;
-  try {
-    return b.latheExtensionsVersion() >= 2 ? (b as GenerationBindings) : null;
-  } catch {
-    return null;
-  }
+  return latheBindings<GenerationBindings>(s.model?._llama, 2, ["latheGenerate", "AddonSampler"]);
 }
 
 /** Why the native loop cannot generate on `seq`, or null when it can. */
@@ -119,7 +113,7 @@ export function nativeGeneration(seq: LlamaContextSequence, input: Token[], opti
       let finish!: (done: Done) => void;
       const finished = new Promise<Done>((resolve) => (finish = resolve));
       const firstPosition = s._nextTokenIndex;
-      const stop = b.latheGenerate!(
+      const stop = b.latheGenerate(
         s.context._ctx!,
         sampler,
         s._sequenceId,

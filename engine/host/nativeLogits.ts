@@ -17,7 +17,6 @@ export const nativeLogitsVersion = 1;
 
 /** The addon functions LatheExtensions.cpp adds. */
 interface LatheBindings {
-  latheExtensionsVersion?: () => number;
   latheTokenScore: (ctx: object, batchLogitIndex: number, token: number) => [number, number, number];
   latheCopyLogits: (ctx: object, batchLogitIndex: number, out: Float32Array) => number;
 }
@@ -66,14 +65,23 @@ export interface NativeLogits {
   evaluate(tokens: Token[], wanted: (i: number) => boolean, onDist: (i: number, dist: PositionDist) => void): Promise<void>;
 }
 
-function bindingsOf(llama: unknown): LatheBindings | null {
-  const b = (llama as { _bindings?: Partial<LatheBindings> } | undefined)?._bindings;
-  if (!b || typeof b.latheExtensionsVersion !== "function" || typeof b.latheTokenScore !== "function" || typeof b.latheCopyLogits !== "function") return null;
+/**
+ * The running addon's bindings when they carry Lathe's entry points of at least
+ * `minVersion` and each named function, else null. Shared with nativeGeneration.ts.
+ */
+export function latheBindings<B extends object>(llama: unknown, minVersion: number, functions: readonly string[]): B | null {
+  const b = (llama as { _bindings?: Record<string, unknown> } | undefined)?._bindings;
+  const version = b?.latheExtensionsVersion;
+  if (!b || typeof version !== "function" || functions.some((f) => typeof b[f] !== "function")) return null;
   try {
-    return b.latheExtensionsVersion() >= nativeLogitsVersion ? (b as LatheBindings) : null;
+    return (version as () => number)() >= minVersion ? (b as B) : null;
   } catch {
     return null;
   }
+}
+
+function bindingsOf(llama: unknown): LatheBindings | null {
+  return latheBindings<LatheBindings>(llama, nativeLogitsVersion, ["latheTokenScore", "latheCopyLogits"]);
 }
 
 /** True when `llama` (a started Llama) has Lathe's native entry points and LATHE_NATIVE_LOGITS is not 0. */
