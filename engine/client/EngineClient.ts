@@ -33,6 +33,7 @@ import type {
   TokenProbabilities,
   TokenProbabilitiesRequest,
 } from "../../core/engine/types.ts";
+import { withReports } from "../../core/util/AsyncQueue.ts";
 import { nodeHostLauncher, type HostLauncher, type HostProcess } from "./launcher.ts";
 
 /** Options for EngineClient. */
@@ -310,47 +311,21 @@ export class EngineClient implements Engine {
       yield { type: "done", text: "", stopReason: "abort", seed: request.sampling?.seed ?? 0, tokens: [], timings };
       return;
     }
-    const queue: GeneratePacket[] = [];
-    let finished = false;
-    let failure: unknown = null;
-    let wake: (() => void) | null = null;
-    const notify = () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
     // A consumer that stops iterating early cancels the generation too.
     const local = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
-    this.call("generate", request, signal, (p) => {
-      queue.push(p as GeneratePacket);
-      notify();
-    }).then(
-      (done) => {
-        queue.push(done);
-        finished = true;
-        notify();
-      },
-      (err: unknown) => {
-        failure = err;
-        finished = true;
-        notify();
-      },
-    );
+    let settled = false;
     try {
-      for (;;) {
-        if (queue.length) {
-          yield queue.shift()!;
-          continue;
+      const done = yield* withReports<GeneratePacket, GeneratePacket>(async (report) => {
+        try {
+          return await this.call("generate", request, signal, (p) => report(p as GeneratePacket));
+        } finally {
+          settled = true;
         }
-        if (finished) {
-          if (failure) throw failure;
-          return;
-        }
-        await new Promise<void>((r) => (wake = r));
-      }
+      });
+      yield done;
     } finally {
-      if (!finished) local.abort();
+      if (!settled) local.abort();
     }
   }
 
